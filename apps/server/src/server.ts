@@ -1,0 +1,125 @@
+import { busMigrations } from '@switchyard/bus';
+import { createPostgresBus, postgresBusMigrations } from '@switchyard/bus-postgres';
+import type { ServiceDeps } from '@switchyard/contracts';
+import {
+  createHttpApp,
+  createMetrics,
+  createMigrationCheck,
+  createPool,
+  type Logger,
+  type MigrationSet,
+  migrate,
+  type Pool,
+  registerOperationalRoutes,
+  systemClock,
+  uuidV7,
+} from '@switchyard/kernel';
+import type { Config } from './config.ts';
+import { startEmbeddedPostgres } from './embedded-postgres.ts';
+import { SERVICES } from './services.ts';
+import { version } from './version.ts';
+
+export interface RunningSwitchyard {
+  /** Base URL the HTTP server listens on. */
+  url: string;
+  databaseUrl: string;
+  /** Stops taking requests, lets in-flight ones finish, stops consumers, then the database. */
+  close(): Promise<void>;
+}
+
+/** The database to use: DATABASE_URL, or an embedded PostgreSQL started in the data dir. */
+export async function openDatabase(
+  config: Config,
+  log: Logger,
+): Promise<{ url: string; pool: Pool; close(): Promise<void> }> {
+  const embedded = config.databaseUrl
+    ? undefined
+    : await startEmbeddedPostgres({
+        dataDir: config.dataDir,
+        log: log.child({ component: 'embedded-postgres' }),
+      });
+  const url = config.databaseUrl ?? (embedded?.url as string);
+  const pool = createPool({ connectionString: url, maxConnections: 20, applicationName: 'switchyard' });
+  return {
+    url,
+    pool,
+    async close() {
+      await pool.end();
+      await embedded?.stop();
+    },
+  };
+}
+
+export function migrationSets(config: Config): MigrationSet[] {
+  return [
+    busMigrations,
+    postgresBusMigrations,
+    ...config.services.flatMap((name) => SERVICES[name].migrations),
+  ];
+}
+
+export async function startSwitchyard(config: Config, log: Logger): Promise<RunningSwitchyard> {
+  const processLog = log.child({ service: 'switchyard' });
+  const database = await openDatabase(config, processLog);
+  try {
+    const sets = migrationSets(config);
+    await migrate(database.pool, sets, processLog);
+    const migrationsApplied = await createMigrationCheck(database.pool, sets);
+
+    const bus = createPostgresBus({
+      pool: database.pool,
+      log: log.child({ service: 'bus' }),
+      pollIntervalMs: 500,
+      batchSize: 100,
+    });
+    const metrics = createMetrics();
+    const app = await createHttpApp({
+      logger: log.child({ service: 'http' }),
+      metrics,
+      bodyLimitBytes: config.bodyLimitBytes,
+      title: 'Switchyard',
+      version,
+    });
+    registerOperationalRoutes(app, metrics, [
+      { name: 'database', check: async () => (await database.pool.query('SELECT 1')).rowCount === 1 },
+      { name: 'migrations', check: migrationsApplied },
+    ]);
+
+    for (const name of config.services) {
+      const service = SERVICES[name];
+      const deps: ServiceDeps = {
+        db: database.pool,
+        log: log.child({ service: name }),
+        clock: systemClock,
+        ids: uuidV7,
+        bus,
+      };
+      service.routes?.(app, deps);
+      for (const subscription of service.subscriptions?.(deps) ?? []) {
+        bus.subscribe(subscription.group, subscription.topics, subscription.handler, subscription.policy);
+      }
+    }
+
+    await bus.start();
+    const url = await app.listen({ port: config.port, host: config.host });
+    processLog.info({ url, services: config.services, version }, 'switchyard started');
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      databaseUrl: database.url,
+      close() {
+        closing ??= (async () => {
+          await app.close();
+          await bus.stop();
+          await database.close();
+          processLog.info('switchyard stopped');
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await database.close().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,95 @@
+import type { Queryable } from '@switchyard/kernel';
+import type { CloudEvent } from './envelope.ts';
+
+/** Channel on which a committed outbox write wakes readers; polling remains the backstop. */
+export const OUTBOX_CHANNEL = 'switchyard_outbox';
+
+/**
+ * Appends events to the outbox inside the caller's transaction, so they commit (and are published)
+ * exactly when the caller's own rows do. One round trip, however many events.
+ */
+export async function appendToOutbox(tx: Queryable, topic: string, events: CloudEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx.query(
+    `WITH appended AS (
+       INSERT INTO bus.outbox (topic, event_id, partition_key, envelope)
+       SELECT $1, id, key, envelope FROM unnest($2::uuid[], $3::text[], $4::jsonb[]) AS e(id, key, envelope)
+       RETURNING 1)
+     SELECT pg_notify($5, $1)`,
+    [
+      topic,
+      events.map((event) => event.id),
+      events.map((event) => event.partitionkey),
+      events.map((event) => JSON.stringify(event)),
+      OUTBOX_CHANNEL,
+    ],
+  );
+}
+
+/** A reader's place in the outbox: the last (transaction id, position) it has dealt with. */
+export interface OutboxCursor {
+  txid: bigint;
+  position: bigint;
+}
+
+export const OUTBOX_START: OutboxCursor = { txid: 0n, position: 0n };
+
+export interface OutboxRecord {
+  cursor: OutboxCursor;
+  topic: string;
+  event: CloudEvent;
+}
+
+export function cursorAfter(a: OutboxCursor, b: OutboxCursor): boolean {
+  return a.txid > b.txid || (a.txid === b.txid && a.position > b.position);
+}
+
+/**
+ * Reads events of `topics` after `cursor`, in commit-safe order. Only transactions older than the oldest
+ * still-open one are visible, so an event whose transaction commits late is read late, never skipped.
+ */
+export async function readOutbox(
+  db: Queryable,
+  topics: string[],
+  cursor: OutboxCursor,
+  limit: number,
+): Promise<OutboxRecord[]> {
+  // The text aliases differ from the column names: ORDER BY a bare name would sort the text alias.
+  const result = await db.query<{
+    txid_text: string;
+    position_text: string;
+    topic: string;
+    envelope: CloudEvent;
+  }>(
+    `SELECT txid::text AS txid_text, position::text AS position_text, topic, envelope
+       FROM bus.outbox
+      WHERE topic = ANY($1)
+        AND (txid, position) > ($2::text::xid8, $3::bigint)
+        AND txid < pg_snapshot_xmin(pg_current_snapshot())
+      ORDER BY txid, position
+      LIMIT $4`,
+    [topics, cursor.txid.toString(), cursor.position.toString(), limit],
+  );
+  return result.rows.map((row) => ({
+    cursor: { txid: BigInt(row.txid_text), position: BigInt(row.position_text) },
+    topic: row.topic,
+    event: row.envelope,
+  }));
+}
+
+/**
+ * The newest committed event of `topics`; `OUTBOX_START` when there is none. Unlike `readOutbox` this
+ * does not wait for older transactions: it names what a reader must reach, not what it may read yet.
+ */
+export async function outboxHead(db: Queryable, topics: string[]): Promise<OutboxCursor> {
+  const result = await db.query<{ txid_text: string; position_text: string }>(
+    `SELECT txid::text AS txid_text, position::text AS position_text
+       FROM bus.outbox
+      WHERE topic = ANY($1)
+      ORDER BY txid DESC, position DESC
+      LIMIT 1`,
+    [topics],
+  );
+  const row = result.rows[0];
+  return row ? { txid: BigInt(row.txid_text), position: BigInt(row.position_text) } : OUTBOX_START;
+}

@@ -1,0 +1,15 @@
+export type { ServiceDeps, ServiceModule, SubscriptionSpec } from './service.ts';
+export {
+  DESCRIPTION_MAX_LENGTH,
+  TASK_EVENT_TYPES,
+  TASK_EVENTS_TOPIC,
+  TASK_STATUSES,
+  type Task,
+  type TaskChanges,
+  type TaskEventData,
+  type TaskEventType,
+  TaskSchema,
+  type TaskStatus,
+  TaskStatusSchema,
+  TITLE_MAX_LENGTH,
+} from './tasks.ts';

@@ -1,0 +1,89 @@
+import type { Task, TaskStatus } from '@switchyard/contracts';
+import type { Queryable } from '@switchyard/kernel';
+import type { ListCursor, ListSort } from './domain.ts';
+
+interface TaskRow {
+  id: string;
+  title: string;
+  description: string | null;
+  status: TaskStatus;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = 'id, title, description, status, created_at, updated_at';
+
+function toTask(row: TaskRow): Task {
+  return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
+}
+
+export async function insertTask(db: Queryable, task: Task): Promise<void> {
+  await db.query(`INSERT INTO tasks.tasks (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`, [
+    task.id,
+    task.title,
+    task.description,
+    task.status,
+    task.created_at,
+    task.updated_at,
+  ]);
+}
+
+export async function findTask(
+  db: Queryable,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<Task | null> {
+  const result = await db.query<TaskRow>(
+    `SELECT ${COLUMNS} FROM tasks.tasks WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
+  const row = result.rows[0];
+  return row ? toTask(row) : null;
+}
+
+export async function updateTask(db: Queryable, task: Task): Promise<void> {
+  await db.query(
+    'UPDATE tasks.tasks SET title = $2, description = $3, status = $4, updated_at = $5 WHERE id = $1',
+    [task.id, task.title, task.description, task.status, task.updated_at],
+  );
+}
+
+export async function deleteTask(db: Queryable, id: string): Promise<Task | null> {
+  const result = await db.query<TaskRow>(`DELETE FROM tasks.tasks WHERE id = $1 RETURNING ${COLUMNS}`, [id]);
+  const row = result.rows[0];
+  return row ? toTask(row) : null;
+}
+
+export interface ListQuery {
+  status?: TaskStatus;
+  sort: ListSort;
+  after?: ListCursor;
+  limit: number;
+}
+
+/** One page in keyset order; the sort field and direction come from a closed list, never from input text. */
+export async function listTasks(db: Queryable, query: ListQuery): Promise<Task[]> {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  if (query.status) {
+    values.push(query.status);
+    where.push(`status = $${values.length}`);
+  }
+  const field = query.sort.field;
+  const direction = query.sort.descending ? 'DESC' : 'ASC';
+  if (query.after) {
+    values.push(field === 'title' ? query.after.value : new Date(query.after.value), query.after.id);
+    where.push(
+      `(${field}, id) ${query.sort.descending ? '<' : '>'} ($${values.length - 1}, $${values.length})`,
+    );
+  }
+  values.push(query.limit);
+  const result = await db.query<TaskRow>(
+    `SELECT ${COLUMNS} FROM tasks.tasks
+      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY ${field} ${direction}, id ${direction}
+      LIMIT $${values.length}`,
+    values,
+  );
+  return result.rows.map(toTask);
+}
