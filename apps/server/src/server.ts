@@ -23,6 +23,8 @@ export interface RunningSwitchyard {
   /** Base URL the HTTP server listens on. */
   url: string;
   databaseUrl: string;
+  /** Resolves once consumer `group` has handled every event committed before the call. */
+  drain(group: string): Promise<void>;
   /** Stops taking requests, lets in-flight ones finish, stops consumers, then the database. */
   close(): Promise<void>;
 }
@@ -108,6 +110,7 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Runn
     return {
       url,
       databaseUrl: database.url,
+      drain: (group) => bus.drain(group),
       close() {
         closing ??= (async () => {
           await app.close();

@@ -120,3 +120,39 @@ describe('HTTP app', () => {
     assert.equal(ui.statusCode, 200);
   });
 });
+
+describe('HTTP app shutdown', () => {
+  it('finishes a request in flight when closed, and refuses new ones', async () => {
+    const metrics = createMetrics();
+    const http = await createHttpApp({
+      logger: silentLogger(),
+      metrics,
+      bodyLimitBytes: 1024,
+      title: 't',
+      version: '0',
+    });
+    let arrived: () => void = () => {};
+    const inHandler = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    http.get('/slow', { config: { permission: 'public' } }, async () => {
+      arrived();
+      await released;
+      return { done: true };
+    });
+    const url = await http.listen({ port: 0, host: '127.0.0.1' });
+    const inFlight = fetch(`${url}/slow`);
+    await inHandler;
+    const closed = http.close();
+    release();
+    const response = await inFlight;
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { done: true });
+    await closed;
+    await assert.rejects(fetch(`${url}/slow`));
+  });
+});
