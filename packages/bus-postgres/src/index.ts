@@ -81,20 +81,29 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
   }
 
   async function listen(): Promise<void> {
+    let client: PoolClient | undefined;
     try {
-      const client = await pool.connect();
-      client.on('notification', (message) => wakeAll(message.payload));
-      client.on('error', (error) => {
+      client = await pool.connect();
+      const connection = client;
+      connection.on('notification', (message) => wakeAll(message.payload));
+      connection.on('error', (error) => {
+        // Only the current listener is ours to replace; after stop() the connection is already gone.
+        if (listener !== connection) return;
         log.warn({ err: error }, 'outbox listener lost its connection; polling until it is back');
-        client.release(true);
-        if (listener === client) listener = undefined;
+        listener = undefined;
+        connection.release(true);
         if (running) listenerRetry = setTimeout(() => void listen(), options.pollIntervalMs);
       });
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-      listener = client;
+      await connection.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      if (!running) {
+        connection.release(true);
+        return;
+      }
+      listener = connection;
       // Anything committed while the listener was down is picked up now rather than at the next poll.
       wakeAll();
     } catch (error) {
+      client?.release(true);
       log.warn({ err: error }, 'outbox listener could not connect; polling until it can');
       if (running) listenerRetry = setTimeout(() => void listen(), options.pollIntervalMs);
     }
@@ -218,8 +227,9 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
       if (listener) {
         const client = listener;
         listener = undefined;
-        await client.query(`UNLISTEN ${OUTBOX_CHANNEL}`).catch(() => {});
-        client.release();
+        client.removeAllListeners('notification');
+        // A connection that has LISTENed is not fit to go back to the pool; close it instead.
+        client.release(true);
       }
     },
 
