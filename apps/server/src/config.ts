@@ -2,13 +2,18 @@ import { resolve } from 'node:path';
 import type { LogLevel } from '@switchyard/kernel';
 import { SERVICE_NAMES, type ServiceName } from './services.ts';
 
+export type BusConfig =
+  | { kind: 'postgres' }
+  | { kind: 'kafka'; brokers: string[]; partitions: number }
+  | { kind: 'rabbitmq'; url: string };
+
 export interface Config {
   port: number;
   host: string;
   dataDir: string;
   /** Absent: start the embedded PostgreSQL in `dataDir`. */
   databaseUrl: string | undefined;
-  bus: 'postgres';
+  bus: BusConfig;
   services: ServiceName[];
   nodeEnv: 'development' | 'production' | 'test';
   logLevel: LogLevel;
@@ -46,6 +51,39 @@ function integer(env: Env, name: string, min: number, max: number, fallback: num
   return parsed;
 }
 
+const BROKER_PATTERN = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+
+function busConfig(env: Env): BusConfig {
+  const kind = oneOf(env, 'SWITCHYARD_BUS', ['postgres', 'kafka', 'rabbitmq'] as const, 'postgres');
+  if (kind === 'kafka') {
+    const value = env.KAFKA_BROKERS ?? '';
+    const brokers = value
+      .split(',')
+      .map((broker) => broker.trim())
+      .filter(Boolean);
+    if (brokers.length === 0 || !brokers.every((broker) => BROKER_PATTERN.test(broker))) {
+      throw new ConfigError(
+        'KAFKA_BROKERS',
+        'a comma list of host:port (needed with SWITCHYARD_BUS=kafka)',
+        value,
+      );
+    }
+    return { kind, brokers, partitions: integer(env, 'SWITCHYARD_KAFKA_PARTITIONS', 1, 1024, 3) };
+  }
+  if (kind === 'rabbitmq') {
+    const url = env.AMQP_URL ?? '';
+    if (!/^amqps?:\/\/\S+$/.test(url)) {
+      throw new ConfigError(
+        'AMQP_URL',
+        'an amqp:// or amqps:// URL (needed with SWITCHYARD_BUS=rabbitmq)',
+        url,
+      );
+    }
+    return { kind, url };
+  }
+  return { kind };
+}
+
 export function parseServiceList(variable: string, value: string): ServiceName[] {
   const names = value
     .split(',')
@@ -63,14 +101,7 @@ export function parseServiceList(variable: string, value: string): ServiceName[]
  * SWITCHYARD_SERVICES. Nothing else in Switchyard reads the environment.
  */
 export function readConfig(env: Env, servicesFlag?: string): Config {
-  const bus = oneOf(env, 'SWITCHYARD_BUS', ['postgres', 'kafka', 'rabbitmq'] as const, 'postgres');
-  if (bus !== 'postgres') {
-    throw new ConfigError(
-      'SWITCHYARD_BUS',
-      'postgres (the Kafka and RabbitMQ adapters are not in this release yet)',
-      bus,
-    );
-  }
+  const bus = busConfig(env);
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl !== undefined) {
     let protocol = '';

@@ -316,3 +316,19 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     },
   };
 }
+
+/**
+ * The connection string of the embedded PostgreSQL a running Switchyard started in `dataDir`, or
+ * undefined when none runs — so CLI commands can work next to a live server instead of fighting it
+ * for the data dir.
+ */
+export async function runningEmbeddedPostgres(dataDir: string): Promise<string | undefined> {
+  const clusterDir = join(dataDir, 'postgres');
+  const lines = (await readFile(join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!pid || !port || !isAlive(pid)) return undefined;
+  const password = (await readFile(join(dataDir, 'postgres.password'), 'utf8').catch(() => '')).trim();
+  if (!password) return undefined;
+  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+}

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger, migrate } from '@switchyard/kernel';
 import { ConfigError, readConfig } from './config.ts';
+import { DEAD_LETTERS_USAGE, deadLettersCommand, UsageError } from './dead-letters-cli.ts';
 import { migrationSets, openDatabase, startSwitchyard } from './server.ts';
 import { SERVICE_NAMES } from './services.ts';
 import { version } from './version.ts';
@@ -11,13 +12,14 @@ const USAGE = `Usage: switchyard <command> [options]
 Commands:
   start       run the selected services (all by default) and the HTTP API
   migrate     apply pending database migrations, then exit
+  dead-letters list|replay|discard   work with messages consumers gave up on (see dead-letters --help)
 
 Options:
   --services <list>   comma list of services to run (${SERVICE_NAMES.join(', ')}); overrides SWITCHYARD_SERVICES
   -h, --help          show this help
   -v, --version       print the version
 
-Environment: PORT, HOST, SWITCHYARD_DATA_DIR, DATABASE_URL, SWITCHYARD_BUS, SWITCHYARD_SERVICES, NODE_ENV, LOG_LEVEL.
+Environment: PORT, HOST, SWITCHYARD_DATA_DIR, DATABASE_URL, SWITCHYARD_BUS, KAFKA_BROKERS, AMQP_URL,\nSWITCHYARD_SERVICES, NODE_ENV, LOG_LEVEL.
 Without DATABASE_URL an embedded PostgreSQL is started in SWITCHYARD_DATA_DIR (default .switchyard).
 `;
 
@@ -25,6 +27,7 @@ Without DATABASE_URL an embedded PostgreSQL is started in SWITCHYARD_DATA_DIR (d
 const EXIT_USAGE = 2;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'dead-letters') return deadLetters(argv.slice(1));
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -89,6 +92,37 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGINT', onSignal);
   });
   return 0;
+}
+
+/** Runs against the database of a running Switchyard (embedded or DATABASE_URL). */
+async function deadLetters(args: string[]): Promise<number> {
+  if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(DEAD_LETTERS_USAGE);
+    return args.length === 0 ? EXIT_USAGE : 0;
+  }
+  let config: ReturnType<typeof readConfig>;
+  try {
+    config = readConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`switchyard: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+  const log = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  const database = await openDatabase(config, log, { shareRunning: true });
+  try {
+    return await deadLettersCommand(args, database.pool, (line) => process.stdout.write(`${line}\n`));
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`switchyard dead-letters: ${(error as Error).message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  } finally {
+    await database.close();
+  }
 }
 
 function parse(argv: string[]) {

@@ -1,6 +1,6 @@
-import { busMigrations } from '@switchyard/bus';
+import { type Bus, busMigrations, createBrokerBus, registerDeadLetterRoutes } from '@switchyard/bus';
 import { createPostgresBus, postgresBusMigrations } from '@switchyard/bus-postgres';
-import type { ServiceDeps } from '@switchyard/contracts';
+import { type ServiceDeps, SOURCE_TOPICS } from '@switchyard/contracts';
 import {
   createHttpApp,
   createMetrics,
@@ -14,8 +14,8 @@ import {
   systemClock,
   uuidV7,
 } from '@switchyard/kernel';
-import type { Config } from './config.ts';
-import { startEmbeddedPostgres } from './embedded-postgres.ts';
+import type { BusConfig, Config } from './config.ts';
+import { runningEmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.ts';
 import { SERVICES } from './services.ts';
 import { version } from './version.ts';
 
@@ -33,7 +33,18 @@ export interface RunningSwitchyard {
 export async function openDatabase(
   config: Config,
   log: Logger,
+  options: { shareRunning?: boolean } = {},
 ): Promise<{ url: string; pool: Pool; close(): Promise<void> }> {
+  const running =
+    !config.databaseUrl && options.shareRunning ? await runningEmbeddedPostgres(config.dataDir) : undefined;
+  if (running) {
+    const pool = createPool({
+      connectionString: running,
+      maxConnections: 2,
+      applicationName: 'switchyard-cli',
+    });
+    return { url: running, pool, close: () => pool.end() };
+  }
   const embedded = config.databaseUrl
     ? undefined
     : await startEmbeddedPostgres({
@@ -60,6 +71,28 @@ export function migrationSets(config: Config): MigrationSet[] {
   ];
 }
 
+/** The bus the configuration names; broker adapters are loaded only when chosen. */
+export async function createBus(config: BusConfig, pool: Pool, log: Logger): Promise<Bus> {
+  const deps = { pool, log, clock: systemClock, ids: uuidV7 };
+  if (config.kind === 'postgres') return createPostgresBus({ ...deps, pollIntervalMs: 500, batchSize: 100 });
+  const transport =
+    config.kind === 'kafka'
+      ? (await import('@switchyard/bus-kafka')).createKafkaTransport({
+          brokers: config.brokers,
+          clientId: 'switchyard',
+          partitions: config.partitions,
+          log,
+        })
+      : (await import('@switchyard/bus-rabbitmq')).createRabbitTransport({ url: config.url, log });
+  return createBrokerBus({
+    ...deps,
+    transport,
+    topics: SOURCE_TOPICS,
+    relayBatchSize: 500,
+    pollIntervalMs: 500,
+  });
+}
+
 export async function startSwitchyard(config: Config, log: Logger): Promise<RunningSwitchyard> {
   const processLog = log.child({ service: 'switchyard' });
   const database = await openDatabase(config, processLog);
@@ -68,12 +101,7 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Runn
     await migrate(database.pool, sets, processLog);
     const migrationsApplied = await createMigrationCheck(database.pool, sets);
 
-    const bus = createPostgresBus({
-      pool: database.pool,
-      log: log.child({ service: 'bus' }),
-      pollIntervalMs: 500,
-      batchSize: 100,
-    });
+    const bus = await createBus(config.bus, database.pool, log.child({ service: 'bus' }));
     const metrics = createMetrics();
     const app = await createHttpApp({
       logger: log.child({ service: 'http' }),
@@ -87,6 +115,8 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Runn
       { name: 'migrations', check: migrationsApplied },
     ]);
 
+    registerDeadLetterRoutes(app, database.pool);
+
     for (const name of config.services) {
       const service = SERVICES[name];
       const deps: ServiceDeps = {
@@ -98,7 +128,7 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Runn
       };
       service.routes?.(app, deps);
       for (const subscription of service.subscriptions?.(deps) ?? []) {
-        bus.subscribe(subscription.group, subscription.topics, subscription.handler, subscription.policy);
+        bus.subscribe(subscription.group, subscription.topics, subscription.handler, subscription.options);
       }
     }
 

@@ -34,7 +34,10 @@ describe('switchyard CLI', () => {
         [],
         /^switchyard: SWITCHYARD_BUS: expected one of postgres, kafka, rabbitmq/,
       ],
-      [{ SWITCHYARD_BUS: 'kafka' }, [], /^switchyard: SWITCHYARD_BUS: expected postgres \(the Kafka/],
+      [{ SWITCHYARD_BUS: 'kafka' }, [], /^switchyard: KAFKA_BROKERS: expected a comma list of host:port/],
+      [{ SWITCHYARD_BUS: 'kafka', KAFKA_BROKERS: 'localhost' }, [], /^switchyard: KAFKA_BROKERS: /],
+      [{ SWITCHYARD_BUS: 'rabbitmq' }, [], /^switchyard: AMQP_URL: expected an amqp:\/\/ or amqps:\/\/ URL/],
+      [{ SWITCHYARD_BUS: 'rabbitmq', AMQP_URL: 'http://x' }, [], /^switchyard: AMQP_URL: /],
       [{ DATABASE_URL: 'mysql://localhost/x' }, [], /^switchyard: DATABASE_URL: expected a postgres:\/\//],
       [{ DATABASE_URL: 'not a url' }, [], /^switchyard: DATABASE_URL: /],
       [

@@ -1,26 +1,28 @@
 import {
+  BatchFailure,
   type Bus,
+  type ConsumerRunner,
+  createConsumerRunner,
   cursorAfter,
-  DEFAULT_RETRY_POLICY,
-  deliverOnce,
   type EventHandler,
-  OUTBOX_CHANNEL,
   type OutboxCursor,
   outboxHead,
-  type RetryPolicy,
   readOutbox,
-  retryDelayMs,
+  type Subscription,
 } from '@switchyard/bus';
-import type { Logger, Pool, PoolClient } from '@switchyard/kernel';
+import { createWaker, listenForOutboxCommits, type OutboxListener } from '@switchyard/bus/outbox-listener';
+import type { Clock, IdGenerator, Logger, Pool } from '@switchyard/kernel';
 
 export interface PostgresBusOptions {
   pool: Pool;
   log: Logger;
+  clock: Clock;
+  ids: IdGenerator;
   /** How often an idle subscription looks for events that arrived without a notification. */
   pollIntervalMs: number;
-  /** Events handled per transaction. */
+  /** Events read per pass; when all succeed first time they commit in one transaction. */
   batchSize: number;
-  /** Called after every pass over the outbox with the number of events handled (0 when there was nothing). */
+  /** Called after every pass over the outbox with the number of events dealt with (0 when there was nothing). */
   onPass?: (group: string, handled: number) => void;
 }
 
@@ -30,94 +32,53 @@ export const postgresBusMigrations = {
   directory: new URL('../migrations/', import.meta.url),
 };
 
-interface Subscription {
-  group: string;
-  topics: string[];
-  handler: EventHandler;
-  policy: RetryPolicy;
-  log: Logger;
+interface Running {
+  subscription: Subscription;
+  runner: ConsumerRunner;
+  waker: ReturnType<typeof createWaker>;
   /** Last position committed by this process, for `drain`. */
   committed: OutboxCursor | undefined;
   waiters: { target: OutboxCursor; resolve: () => void }[];
-  wake: () => void;
-  woken: boolean;
   loop?: Promise<void>;
 }
 
 /**
  * The embedded bus: the outbox table is the log. Each consumer group keeps its offset in
  * `bus_postgres.consumer_offsets`; LISTEN/NOTIFY wakes subscriptions at once, polling catches the rest.
+ * One process at a time works for a group (the offset row is locked for a pass), in log order.
  */
 export function createPostgresBus(options: PostgresBusOptions): Bus {
   const { pool, log } = options;
-  const subscriptions = new Map<string, Subscription>();
-  let running = false;
-  let listener: PoolClient | undefined;
-  let listenerRetry: NodeJS.Timeout | undefined;
+  const subscriptions: Subscription[] = [];
+  const running = new Map<string, Running>();
+  let active = false;
+  let listener: OutboxListener | undefined;
 
-  function idleFor(subscription: Subscription, ms: number): Promise<void> {
-    if (subscription.woken || !running) {
-      subscription.woken = false;
-      return Promise.resolve();
+  function wake(topic?: string) {
+    for (const state of running.values()) {
+      if (topic === undefined || state.subscription.topics.includes(topic)) state.waker.wake();
     }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        subscription.wake = () => {
-          subscription.woken = true;
-        };
-        subscription.woken = false;
-        resolve();
-      }
-      subscription.wake = done;
+  }
+
+  function markCommitted(state: Running, cursor: OutboxCursor) {
+    state.committed = cursor;
+    state.waiters = state.waiters.filter((waiter) => {
+      if (cursorAfter(waiter.target, cursor)) return true;
+      waiter.resolve();
+      return false;
     });
   }
 
-  function wakeAll(topic?: string) {
-    for (const subscription of subscriptions.values()) {
-      if (topic === undefined || subscription.topics.includes(topic)) subscription.wake();
-    }
-  }
-
-  async function listen(): Promise<void> {
-    let client: PoolClient | undefined;
-    try {
-      client = await pool.connect();
-      const connection = client;
-      connection.on('notification', (message) => wakeAll(message.payload));
-      connection.on('error', (error) => {
-        // Only the current listener is ours to replace; after stop() the connection is already gone.
-        if (listener !== connection) return;
-        log.warn({ err: error }, 'outbox listener lost its connection; polling until it is back');
-        listener = undefined;
-        connection.release(true);
-        if (running) listenerRetry = setTimeout(() => void listen(), options.pollIntervalMs);
-      });
-      await connection.query(`LISTEN ${OUTBOX_CHANNEL}`);
-      if (!running) {
-        connection.release(true);
-        return;
-      }
-      listener = connection;
-      // Anything committed while the listener was down is picked up now rather than at the next poll.
-      wakeAll();
-    } catch (error) {
-      client?.release(true);
-      log.warn({ err: error }, 'outbox listener could not connect; polling until it can');
-      if (running) listenerRetry = setTimeout(() => void listen(), options.pollIntervalMs);
-    }
-  }
-
-  /** Handles up to `limit` events in one transaction; returns how many it saw, or null if another process holds the group. */
-  async function handleBatch(subscription: Subscription, limit: number): Promise<number | null> {
+  /** One pass: returns how many events it dealt with, or null if another process holds the group. */
+  async function pass(state: Running): Promise<number | null> {
+    const { group, topics } = state.subscription;
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
       const locked = await client.query<{ last_txid: string; last_position: string }>(
         `SELECT last_txid::text AS last_txid, last_position::text AS last_position
            FROM bus_postgres.consumer_offsets WHERE consumer_group = $1 FOR UPDATE SKIP LOCKED`,
-        [subscription.group],
+        [group],
       );
       const offset = locked.rows[0];
       if (!offset) {
@@ -125,24 +86,42 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
         return null;
       }
       const cursor = { txid: BigInt(offset.last_txid), position: BigInt(offset.last_position) };
-      const records = await readOutbox(client, subscription.topics, cursor, limit);
+      const records = await readOutbox(client, topics, cursor, options.batchSize);
       const last = records.at(-1);
       if (!last) {
         await client.query('ROLLBACK');
-        markCommitted(subscription, cursor);
+        markCommitted(state, cursor);
         return 0;
       }
-      for (const record of records) {
-        await deliverOnce(client, subscription.group, record.event, subscription.handler, subscription.log);
+      const events = records.map((record) => ({
+        topic: record.topic,
+        value: record.event,
+        key: record.event.partitionkey,
+      }));
+      await client.query('SAVEPOINT batch');
+      try {
+        await state.runner.handleBatchInTransaction(client, events);
+      } catch (error) {
+        if (!(error instanceof BatchFailure)) throw error;
+        // Something in the batch needs a retry or a dead letter: undo the batch and let the runner take
+        // the events one at a time, each in its own transaction, while this one keeps the group locked.
+        // The failed event's try in the batch counts as its first attempt.
+        const failedAt = options.clock();
+        await client.query('ROLLBACK TO SAVEPOINT batch');
+        for (const [index, event] of events.entries()) {
+          const prior =
+            index === error.index && error.attempted ? { error: error.cause, at: failedAt } : undefined;
+          await state.runner.handle(event, prior);
+        }
       }
       await client.query(
         `UPDATE bus_postgres.consumer_offsets
             SET last_txid = $2::text::xid8, last_position = $3, updated_at = now()
           WHERE consumer_group = $1`,
-        [subscription.group, last.cursor.txid.toString(), last.cursor.position.toString()],
+        [group, last.cursor.txid.toString(), last.cursor.position.toString()],
       );
       await client.query('COMMIT');
-      markCommitted(subscription, last.cursor);
+      markCommitted(state, last.cursor);
       return records.length;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
@@ -152,96 +131,79 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
     }
   }
 
-  function markCommitted(subscription: Subscription, cursor: OutboxCursor) {
-    subscription.committed = cursor;
-    subscription.waiters = subscription.waiters.filter((waiter) => {
-      if (cursorAfter(waiter.target, cursor)) return true;
-      waiter.resolve();
-      return false;
-    });
-  }
-
-  async function run(subscription: Subscription): Promise<void> {
+  async function run(state: Running): Promise<void> {
     let failures = 0;
-    while (running) {
-      // After a failure, events go one per transaction so the ones before the bad one still commit.
-      const limit = failures > 0 ? 1 : options.batchSize;
+    while (active) {
       try {
-        const handled = await handleBatch(subscription, limit);
-        if (handled !== null) options.onPass?.(subscription.group, handled);
-        if (handled !== null && handled > 0) {
-          failures = 0;
-          continue;
-        }
-        if (handled === 0) failures = 0;
-        await idleFor(subscription, options.pollIntervalMs);
+        const dealt = await pass(state);
+        if (dealt !== null) options.onPass?.(state.subscription.group, dealt);
+        failures = 0;
+        if (dealt !== null && dealt > 0) continue;
+        await state.waker.wait(options.pollIntervalMs);
       } catch (error) {
+        if (!active) break;
         failures += 1;
-        const delayMs = retryDelayMs(subscription.policy, failures);
-        subscription.log.error(
-          { err: error, attempt: failures, retry_in_ms: delayMs },
-          'event handling failed',
+        const delayMs = Math.min(30_000, 500 * 2 ** (failures - 1));
+        log.error(
+          { err: error, consumer_group: state.subscription.group, retry_in_ms: delayMs },
+          'consumer pass failed',
         );
-        await idleFor(subscription, delayMs);
+        await state.waker.wait(delayMs);
       }
     }
   }
 
   return {
-    subscribe(group, topics, handler, policy) {
-      if (running) throw new Error(`subscribe(${group}) after start`);
-      if (subscriptions.has(group)) throw new Error(`consumer group ${group} is already subscribed`);
-      subscriptions.set(group, {
-        group,
-        topics,
-        handler,
-        policy: { ...DEFAULT_RETRY_POLICY, ...policy },
-        log: log.child({ consumer_group: group }),
-        committed: undefined,
-        waiters: [],
-        wake: () => {},
-        woken: false,
-      });
+    kind: 'postgres',
+
+    subscribe(group, topics, handler, subscribeOptions = {}) {
+      if (active) throw new Error(`subscribe(${group}) after start`);
+      if (subscriptions.some((subscription) => subscription.group === group)) {
+        throw new Error(`consumer group ${group} is already subscribed`);
+      }
+      // The catalog validated the event before the handler sees it, so the narrower type holds.
+      subscriptions.push({ group, topics, handler: handler as EventHandler, options: subscribeOptions });
     },
 
     async start() {
-      running = true;
-      for (const subscription of subscriptions.values()) {
-        subscription.wake = () => {
-          subscription.woken = true;
-        };
+      active = true;
+      for (const subscription of subscriptions) {
         await pool.query(
           'INSERT INTO bus_postgres.consumer_offsets (consumer_group) VALUES ($1) ON CONFLICT DO NOTHING',
           [subscription.group],
         );
+        running.set(subscription.group, {
+          subscription,
+          runner: createConsumerRunner(subscription, { pool, log, clock: options.clock, ids: options.ids }),
+          waker: createWaker(),
+          committed: undefined,
+          waiters: [],
+        });
       }
-      if (subscriptions.size > 0) await listen();
-      for (const subscription of subscriptions.values()) subscription.loop = run(subscription);
+      if (running.size > 0) listener = listenForOutboxCommits(pool, log, wake, options.pollIntervalMs);
+      for (const state of running.values()) state.loop = run(state);
     },
 
     async stop() {
-      running = false;
-      clearTimeout(listenerRetry);
-      wakeAll();
-      await Promise.all([...subscriptions.values()].map((subscription) => subscription.loop));
-      if (listener) {
-        const client = listener;
-        listener = undefined;
-        client.removeAllListeners('notification');
-        // A connection that has LISTENed is not fit to go back to the pool; close it instead.
-        client.release(true);
+      active = false;
+      for (const state of running.values()) {
+        state.runner.stop();
+        state.waker.wake();
       }
+      await Promise.all([...running.values()].map((state) => state.loop));
+      await listener?.stop();
+      listener = undefined;
+      running.clear();
     },
 
     async drain(group) {
-      const subscription = subscriptions.get(group);
-      if (!subscription || !running)
-        throw new Error(`consumer group ${group} is not running in this process`);
-      const target = await outboxHead(pool, subscription.topics);
-      if (subscription.committed && !cursorAfter(target, subscription.committed)) return;
+      const state = running.get(group);
+      if (!state || !active) throw new Error(`consumer group ${group} is not running in this process`);
+      const target = await outboxHead(pool, state.subscription.topics);
+      if (state.committed && !cursorAfter(target, state.committed)) return;
       await new Promise<void>((resolve) => {
-        subscription.waiters.push({ target, resolve });
-        subscription.wake();
+        state.waiters.push({ target, resolve });
+        state.waker.wake();
       });
     },
   };

@@ -38,6 +38,8 @@ describe('PostgreSQL bus', () => {
     const created = createPostgresBus({
       pool,
       log,
+      clock: systemClock,
+      ids: uuidV7,
       pollIntervalMs: 200,
       batchSize: 10,
       onPass: (group) => {
@@ -199,7 +201,7 @@ describe('PostgreSQL bus', () => {
   it('retries a failing handler with backoff; earlier events commit and the effect happens once', async () => {
     const seen: CloudEvent[] = [];
     const consumer = bus();
-    consumer.subscribe('flaky', [TOPIC], recorder('flaky', seen, 2), { initialDelayMs: 5, maxDelayMs: 20 });
+    consumer.subscribe('flaky', [TOPIC], recorder('flaky', seen, 2), { retry: { retryDelaysMs: [5, 10] } });
     await consumer.start();
     await consumer.drain('flaky');
     const before = await effects('flaky');

@@ -1,4 +1,26 @@
 export {
+  type CatalogEvent,
+  CloudEventSchema,
+  createInspector,
+  type EventCatalog,
+  type Inspection,
+} from './catalog.ts';
+export {
+  DEAD_LETTER_EVENT,
+  DEAD_LETTER_TOPIC,
+  type DeadLetter,
+  type DeadLetterFilter,
+  type DeadLetterReason,
+  discardDeadLetter,
+  getDeadLetter,
+  listDeadLetters,
+  NotReplayableError,
+  OUTBOX_ID_HEADER,
+  recordDeadLetter,
+  replayableIds,
+  replayDeadLetter,
+} from './dead-letters.ts';
+export {
   type CloudEvent,
   createEvent,
   type EnvelopeDeps,
@@ -6,6 +28,7 @@ export {
   type NewEvent,
   originFrom,
 } from './envelope.ts';
+export { createKeyedQueue, type KeyedQueue } from './keyed-queue.ts';
 export {
   appendToOutbox,
   cursorAfter,
@@ -18,12 +41,34 @@ export {
 } from './outbox.ts';
 export {
   type Bus,
-  DEFAULT_RETRY_POLICY,
   type EventHandler,
   type HandlerContext,
   type RetryPolicy,
+  SOURCE_A_RETRY,
+  SOURCE_C_RETRY,
+  type SubscribeOptions,
+  type Subscription,
 } from './port.ts';
-export { deliverOnce, retryDelayMs } from './runner.ts';
+export {
+  BatchFailure,
+  type ConsumerRunner,
+  type ConsumerRunnerDeps,
+  createConsumerRunner,
+  deliverOnce,
+  type Outcome,
+  type PriorFailure,
+  type RawMessage,
+  RunnerStoppingError,
+} from './runner.ts';
+export type {
+  ConsumeOptions,
+  Transport,
+  TransportConsumer,
+  TransportHandler,
+  TransportMessage,
+} from './transport.ts';
 
-/** Migrations of the `bus` schema (outbox, processed events), applied before any service's. */
+/** Migrations of the `bus` schema (outbox, processed events, dead letters), applied before any service's. */
 export const busMigrations = { schema: 'bus', directory: new URL('../migrations/', import.meta.url) };
+export { type BrokerBusOptions, createBrokerBus } from './broker-bus.ts';
+export { registerDeadLetterRoutes } from './dead-letters-http.ts';

@@ -37,6 +37,10 @@ export const OUTBOX_START: OutboxCursor = { txid: 0n, position: 0n };
 export interface OutboxRecord {
   cursor: OutboxCursor;
   topic: string;
+  /** The partition key as written (the envelope may be anything, if it was written by hand). */
+  key: string;
+  /** The event id as written. */
+  eventId: string;
   event: CloudEvent;
 }
 
@@ -45,12 +49,13 @@ export function cursorAfter(a: OutboxCursor, b: OutboxCursor): boolean {
 }
 
 /**
- * Reads events of `topics` after `cursor`, in commit-safe order. Only transactions older than the oldest
- * still-open one are visible, so an event whose transaction commits late is read late, never skipped.
+ * Reads events of `topics` (every topic when null) after `cursor`, in commit-safe order. Only
+ * transactions older than the oldest still-open one are visible, so an event whose transaction commits
+ * late is read late, never skipped.
  */
 export async function readOutbox(
   db: Queryable,
-  topics: string[],
+  topics: string[] | null,
   cursor: OutboxCursor,
   limit: number,
 ): Promise<OutboxRecord[]> {
@@ -59,11 +64,13 @@ export async function readOutbox(
     txid_text: string;
     position_text: string;
     topic: string;
+    partition_key: string;
+    event_id: string;
     envelope: CloudEvent;
   }>(
-    `SELECT txid::text AS txid_text, position::text AS position_text, topic, envelope
+    `SELECT txid::text AS txid_text, position::text AS position_text, topic, partition_key, event_id, envelope
        FROM bus.outbox
-      WHERE topic = ANY($1)
+      WHERE ($1::text[] IS NULL OR topic = ANY($1))
         AND (txid, position) > ($2::text::xid8, $3::bigint)
         AND txid < pg_snapshot_xmin(pg_current_snapshot())
       ORDER BY txid, position
@@ -73,6 +80,8 @@ export async function readOutbox(
   return result.rows.map((row) => ({
     cursor: { txid: BigInt(row.txid_text), position: BigInt(row.position_text) },
     topic: row.topic,
+    key: row.partition_key,
+    eventId: row.event_id,
     event: row.envelope,
   }));
 }

@@ -1,35 +1,66 @@
 import type { Logger, Queryable } from '@switchyard/kernel';
+import type { CatalogEvent, EventCatalog } from './catalog.ts';
 import type { CloudEvent } from './envelope.ts';
 
 /** Given to a handler: the transaction its writes must use (it also records the event as processed). */
 export interface HandlerContext {
   tx: Queryable;
   log: Logger;
+  /** 1 for the first try. */
+  attempt: number;
 }
 
-export type EventHandler = (event: CloudEvent, context: HandlerContext) => Promise<void>;
+export type EventHandler<E extends CloudEvent = CloudEvent> = (
+  event: E,
+  context: HandlerContext,
+) => Promise<void>;
 
-/** How a subscription reacts to a failing handler. */
+/**
+ * How a subscription retries a failing handler: one delay per retry, so `[0, 2000, 4000]` retries at once,
+ * then after 2 s, then after 4 s — four attempts in all — before the message goes to dead letters.
+ */
 export interface RetryPolicy {
-  /** Delay before the first retry; each further retry doubles it. */
-  initialDelayMs: number;
-  /** Ceiling for the doubled delay. */
-  maxDelayMs: number;
+  retryDelaysMs: number[];
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { initialDelayMs: 1_000, maxDelayMs: 30_000 };
+/** Source system A's policy: retry immediately, after 2 s, after 4 s. The default. */
+export const SOURCE_A_RETRY: RetryPolicy = { retryDelaysMs: [0, 2_000, 4_000] };
+/** Source system C's policy: retry after 1 s, 2 s, 4 s. */
+export const SOURCE_C_RETRY: RetryPolicy = { retryDelaysMs: [1_000, 2_000, 4_000] };
+
+export interface SubscribeOptions<C extends EventCatalog = EventCatalog> {
+  /** Event types this subscription handles, with their `data` schemas; other types are passed over. */
+  catalog?: C;
+  retry?: RetryPolicy;
+  /** Messages handled at once (order per partition key is kept whatever the number). Default 1. */
+  concurrency?: number;
+}
+
+/** A subscription as the runner holds it. */
+export interface Subscription {
+  group: string;
+  topics: string[];
+  handler: EventHandler;
+  options: SubscribeOptions;
+}
 
 /**
  * The message bus as services see it. Events are published by appending to the outbox inside a write's
  * transaction (see `appendToOutbox`); adapters deliver them to subscriptions, at least once, in order per
- * consumer group, and the runner makes each effect happen once.
+ * partition key, and the consumer runner makes each effect happen once.
  */
 export interface Bus {
+  readonly kind: 'postgres' | 'kafka' | 'rabbitmq';
   /** Registers a handler for `topics` under consumer `group`; call before `start`. */
-  subscribe(group: string, topics: string[], handler: EventHandler, policy?: Partial<RetryPolicy>): void;
+  subscribe<C extends EventCatalog>(
+    group: string,
+    topics: string[],
+    handler: EventHandler<CatalogEvent<C>>,
+    options?: SubscribeOptions<C>,
+  ): void;
   start(): Promise<void>;
-  /** Finishes the batch in hand, then stops every subscription. */
+  /** Finishes the messages in hand, then stops every subscription (and the relay, for brokers). */
   stop(): Promise<void>;
-  /** Resolves once `group` has handled every event committed before the call. */
+  /** Resolves once `group` has dealt with (handled or dead-lettered) every event committed before the call. */
   drain(group: string): Promise<void>;
 }

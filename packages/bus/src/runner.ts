@@ -1,6 +1,24 @@
-import type { Logger, Queryable } from '@switchyard/kernel';
+import {
+  type Clock,
+  type IdGenerator,
+  type Logger,
+  type Pool,
+  type Queryable,
+  withTransaction,
+} from '@switchyard/kernel';
+import { createInspector, type Inspection } from './catalog.ts';
+import { type DeadLetterReason, recordDeadLetter, stackSummary } from './dead-letters.ts';
 import type { CloudEvent } from './envelope.ts';
-import type { EventHandler, RetryPolicy } from './port.ts';
+import {
+  type EventHandler,
+  type HandlerContext,
+  type RetryPolicy,
+  SOURCE_A_RETRY,
+  type Subscription,
+} from './port.ts';
+import type { TransportMessage } from './transport.ts';
+
+const noop = async () => {};
 
 /**
  * Hands `event` to `handler` inside the caller's transaction unless `group` already processed it. The
@@ -12,22 +30,242 @@ export async function deliverOnce(
   group: string,
   event: CloudEvent,
   handler: EventHandler,
-  log: Logger,
+  context: Omit<HandlerContext, 'tx'>,
 ): Promise<boolean> {
   const fresh = await tx.query(
     `INSERT INTO bus.processed_events (consumer_group, event_id) VALUES ($1, $2)
      ON CONFLICT DO NOTHING RETURNING 1`,
     [group, event.id],
   );
-  if (fresh.rowCount === 0) {
-    log.debug({ event_id: event.id, type: event.type }, 'duplicate event skipped');
-    return false;
-  }
-  await handler(event, { tx, log: log.child({ event_id: event.id, event_type: event.type }) });
+  if (fresh.rowCount === 0) return false;
+  await handler(event, { ...context, tx });
   return true;
 }
 
-/** Delay before retry number `attempt` (1-based): doubling from the initial delay, capped. */
-export function retryDelayMs(policy: RetryPolicy, attempt: number): number {
-  return Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.max(0, attempt - 1));
+export type Outcome = 'handled' | 'duplicate' | 'passed_over' | 'dead_lettered';
+
+export interface RawMessage {
+  topic: string;
+  value: unknown;
+  key?: string;
+  headers?: Record<string, string>;
+}
+
+/** A first attempt that already failed elsewhere (in a batch); `handle` goes on from the first retry. */
+export interface PriorFailure {
+  error: unknown;
+  at: Date;
+}
+
+/** Thrown by `handleBatchInTransaction`: which event failed, and whether that was a handler attempt. */
+export class BatchFailure extends Error {
+  readonly index: number;
+  readonly attempted: boolean;
+  override readonly cause: unknown;
+
+  constructor(index: number, attempted: boolean, cause: unknown) {
+    super(`event ${index} of the batch failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'BatchFailure';
+    this.index = index;
+    this.attempted = attempted;
+    this.cause = cause;
+  }
+}
+
+export interface ConsumerRunner {
+  readonly group: string;
+  /**
+   * Deals with one message completely: handled (with retries), or dead-lettered. Rejects only when the
+   * outcome could not be recorded (database unreachable) or the runner is stopping; the message must then
+   * be delivered again.
+   */
+  handle(message: TransportMessage | RawMessage, priorFailure?: PriorFailure): Promise<Outcome>;
+  /**
+   * Handles already-parsed events in the caller's transaction in one go, for adapters that read batches
+   * (the PostgreSQL log). Throws if any needs a retry or a dead letter; the caller then rolls back and
+   * hands them to `handle` one by one.
+   */
+  handleBatchInTransaction(tx: Queryable, events: { topic: string; value: unknown }[]): Promise<void>;
+  /** Aborts retry waits; messages in hand are left unacknowledged for redelivery. */
+  stop(): void;
+  /** Called after each message is dealt with (for drain). */
+  onSettled?: () => void;
+}
+
+export interface ConsumerRunnerDeps {
+  pool: Pool;
+  log: Logger;
+  clock: Clock;
+  ids: IdGenerator;
+}
+
+export class RunnerStoppingError extends Error {
+  constructor() {
+    super('consumer is stopping; message left for redelivery');
+    this.name = 'RunnerStoppingError';
+  }
+}
+
+/**
+ * The consumer runner every adapter shares: validation against the catalog, idempotency, retries with the
+ * subscription's backoff, and dead letters for what cannot be handled — so all buses behave alike.
+ */
+export function createConsumerRunner(subscription: Subscription, deps: ConsumerRunnerDeps): ConsumerRunner {
+  const { group, handler } = subscription;
+  const policy: RetryPolicy = subscription.options.retry ?? SOURCE_A_RETRY;
+  const inspect = createInspector(subscription.options.catalog);
+  const log = deps.log.child({ consumer_group: group });
+  const abort = new AbortController();
+
+  function wait(ms: number): Promise<void> {
+    if (abort.signal.aborted) return Promise.reject(new RunnerStoppingError());
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        abort.signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(new RunnerStoppingError());
+      };
+      abort.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async function deadLetter(
+    topic: string,
+    inspection: Inspection,
+    raw: { value: unknown; key?: string; headers?: Record<string, string> },
+    failure: {
+      reason: DeadLetterReason;
+      error: string;
+      stack?: string;
+      attempts: number;
+      first: Date;
+      last: Date;
+    },
+  ): Promise<Outcome> {
+    const payload = Buffer.isBuffer(raw.value)
+      ? raw.value.toString('utf8')
+      : JSON.stringify(inspection.event ?? raw.value);
+    await withTransaction(deps.pool, (tx) =>
+      recordDeadLetter(
+        tx,
+        {
+          group,
+          topic,
+          ...(inspection.event ? { event: inspection.event } : {}),
+          payload,
+          ...(raw.key ? { partitionKey: raw.key } : {}),
+          headers: raw.headers ?? {},
+          reason: failure.reason,
+          error: failure.error,
+          ...(failure.stack ? { stack: failure.stack } : {}),
+          attempts: failure.attempts,
+          firstFailedAt: failure.first,
+          lastFailedAt: failure.last,
+        },
+        deps,
+      ),
+    );
+    log.warn(
+      {
+        topic,
+        event_id: inspection.event?.id,
+        reason: failure.reason,
+        error: failure.error,
+        attempts: failure.attempts,
+      },
+      'message dead-lettered',
+    );
+    return 'dead_lettered';
+  }
+
+  const runner: ConsumerRunner = {
+    group,
+
+    async handle(message, priorFailure) {
+      const inspection = inspect(message.value);
+      const now = deps.clock();
+      let outcome: Outcome;
+      if (inspection.kind === 'malformed' || inspection.kind === 'schema') {
+        outcome = await deadLetter(message.topic, inspection, message, {
+          reason: inspection.kind,
+          error: inspection.error,
+          attempts: 0,
+          first: now,
+          last: now,
+        });
+      } else if (inspection.kind === 'foreign') {
+        // Recorded as processed so progress (drain, lag) can be told from the database alone.
+        await withTransaction(deps.pool, (tx) =>
+          deliverOnce(tx, group, inspection.event, noop, { log, attempt: 1 }),
+        );
+        outcome = 'passed_over';
+      } else {
+        outcome = await handleWithRetries(message, inspection.event, priorFailure);
+      }
+      runner.onSettled?.();
+      return outcome;
+    },
+
+    async handleBatchInTransaction(tx, events) {
+      for (const [index, { topic, value }] of events.entries()) {
+        const inspection = inspect(value);
+        if (inspection.kind === 'malformed' || inspection.kind === 'schema') {
+          throw new BatchFailure(index, false, new Error(`${topic}: ${inspection.error}`));
+        }
+        const eventLog = log.child({ event_id: inspection.event.id, event_type: inspection.event.type });
+        try {
+          await deliverOnce(tx, group, inspection.event, inspection.kind === 'foreign' ? noop : handler, {
+            log: eventLog,
+            attempt: 1,
+          });
+        } catch (error) {
+          eventLog.warn({ err: error, attempt: 1, of: policy.retryDelaysMs.length + 1 }, 'handler failed');
+          throw new BatchFailure(index, true, error);
+        }
+      }
+    },
+
+    stop() {
+      abort.abort();
+    },
+  };
+
+  async function handleWithRetries(
+    message: RawMessage,
+    event: CloudEvent,
+    prior?: PriorFailure,
+  ): Promise<Outcome> {
+    const eventLog = log.child({ event_id: event.id, event_type: event.type });
+    let first: Date | undefined = prior?.at;
+    let lastError: unknown = prior?.error;
+    const attempts = policy.retryDelaysMs.length + 1;
+    for (let attempt = prior ? 2 : 1; attempt <= attempts; attempt += 1) {
+      if (attempt > 1) await wait(policy.retryDelaysMs[attempt - 2] ?? 0);
+      try {
+        const fresh = await withTransaction(deps.pool, (tx) =>
+          deliverOnce(tx, group, event, handler, { log: eventLog, attempt }),
+        );
+        return fresh ? 'handled' : 'duplicate';
+      } catch (error) {
+        if (error instanceof RunnerStoppingError) throw error;
+        first ??= deps.clock();
+        lastError = error;
+        eventLog.warn({ err: error, attempt, of: attempts }, 'handler failed');
+      }
+    }
+    return deadLetter(message.topic, { kind: 'event', event }, message, {
+      reason: 'handler_failed',
+      error: lastError instanceof Error ? lastError.message : String(lastError),
+      ...(stackSummary(lastError) ? { stack: stackSummary(lastError) } : {}),
+      attempts,
+      first: first ?? deps.clock(),
+      last: deps.clock(),
+    });
+  }
+
+  return runner;
 }

@@ -1,4 +1,9 @@
-export type { ServiceDeps, ServiceModule, SubscriptionSpec } from './service.ts';
+export {
+  defineSubscription,
+  type ServiceDeps,
+  type ServiceModule,
+  type SubscriptionSpec,
+} from './service.ts';
 export {
   DESCRIPTION_MAX_LENGTH,
   TASK_EVENT_TYPES,
@@ -6,10 +11,13 @@ export {
   TASK_STATUSES,
   type Task,
   type TaskChanges,
+  TaskEventCatalog,
   type TaskEventData,
+  TaskEventDataSchema,
   type TaskEventType,
   TaskSchema,
   type TaskStatus,
   TaskStatusSchema,
   TITLE_MAX_LENGTH,
 } from './tasks.ts';
+export { SOURCE_TOPICS } from './topics.ts';

@@ -1,4 +1,4 @@
-import Type, { type Static } from 'typebox';
+import Type, { type Static, type TSchema } from 'typebox';
 
 export const TASK_STATUSES = ['pending', 'in_progress', 'completed'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -31,8 +31,32 @@ export type TaskChanges = Partial<{
   [K in 'title' | 'description' | 'status']: { from: Task[K]; to: Task[K] };
 }>;
 
+const Change = <T extends TSchema>(value: T) =>
+  Type.Object({ from: value, to: value }, { additionalProperties: false });
+
+export const TaskEventDataSchema = Type.Object({
+  task: TaskSchema,
+  changes: Type.Optional(
+    Type.Object(
+      {
+        title: Type.Optional(Change(TaskSchema.properties.title)),
+        description: Type.Optional(Change(TaskSchema.properties.description)),
+        status: Type.Optional(Change(TaskStatusSchema)),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+});
+
 /** `data` of every task event: the task as it stands after the event (as it was, for a delete). */
 export interface TaskEventData {
   task: Task;
   changes?: TaskChanges;
 }
+
+/** The task events and the schema of their data, for typed, validated subscriptions. */
+export const TaskEventCatalog = {
+  'task.created': TaskEventDataSchema,
+  'task.updated': TaskEventDataSchema,
+  'task.deleted': TaskEventDataSchema,
+} satisfies Record<TaskEventType, TSchema>;

@@ -1,5 +1,7 @@
-import type { CloudEvent } from '@switchyard/bus';
-import { TASK_EVENT_TYPES, type TaskEventData, type TaskEventType } from '@switchyard/contracts';
+import type { CatalogEvent } from '@switchyard/bus';
+import type { TaskEventCatalog, TaskEventData, TaskEventType } from '@switchyard/contracts';
+
+export type TaskEvent = CatalogEvent<typeof TaskEventCatalog>;
 
 export interface TaskAuditEntry {
   id: string;
@@ -8,19 +10,7 @@ export interface TaskAuditEntry {
   event_data: TaskEventData;
 }
 
-/**
- * The audit row a task event becomes, or a reason it cannot become one. The row keeps the whole
- * envelope's data so the history shows what the task looked like at each step.
- */
-export function auditEntryFor(event: CloudEvent): TaskAuditEntry | { rejected: string } {
-  if (!(TASK_EVENT_TYPES as readonly string[]).includes(event.type))
-    return { rejected: `unknown type ${event.type}` };
-  const data = event.data as Partial<TaskEventData> | null;
-  if (typeof data?.task?.id !== 'string') return { rejected: 'data.task.id is missing' };
-  return {
-    id: event.id,
-    event_type: event.type as TaskEventType,
-    task_id: data.task.id,
-    event_data: data as TaskEventData,
-  };
+/** The audit row a (validated) task event becomes: the event's id, its type, and its whole data. */
+export function auditEntryFor(event: TaskEvent): TaskAuditEntry {
+  return { id: event.id, event_type: event.type, task_id: event.data.task.id, event_data: event.data };
 }

@@ -1,5 +1,5 @@
-import { type ServiceModule, TASK_EVENTS_TOPIC } from '@switchyard/contracts';
-import { recordTaskAudit, TASK_AUDIT_GROUP } from './consumers.ts';
+import type { ServiceModule } from '@switchyard/contracts';
+import { taskAuditSubscription } from './consumers.ts';
 import { registerAuditRoutes } from './http.ts';
 
 /** Audit: records every task event once in `task_audit_log` and serves a task's history. */
@@ -7,5 +7,5 @@ export const auditService: ServiceModule = {
   name: 'audit',
   migrations: [{ schema: 'audit', directory: new URL('../migrations/', import.meta.url) }],
   routes: registerAuditRoutes,
-  subscriptions: () => [{ group: TASK_AUDIT_GROUP, topics: [TASK_EVENTS_TOPIC], handler: recordTaskAudit }],
+  subscriptions: () => [taskAuditSubscription],
 };

@@ -1,0 +1,195 @@
+import type { Clock, IdGenerator, Logger, Pool } from '@switchyard/kernel';
+import { OUTBOX_ID_HEADER } from './dead-letters.ts';
+import { OUTBOX_START, type OutboxCursor, outboxHead, readOutbox } from './outbox.ts';
+import { createWaker, listenForOutboxCommits, type OutboxListener } from './outbox-listener.ts';
+import type { Bus, EventHandler, Subscription } from './port.ts';
+import { type ConsumerRunner, createConsumerRunner, RunnerStoppingError } from './runner.ts';
+import type { Transport, TransportConsumer, TransportMessage } from './transport.ts';
+
+export interface BrokerBusOptions {
+  pool: Pool;
+  log: Logger;
+  clock: Clock;
+  ids: IdGenerator;
+  transport: Transport;
+  /** Topics declared at start even before anything is published to them. */
+  topics: string[];
+  /** Outbox rows published per broker round trip. */
+  relayBatchSize: number;
+  /** How often the relay looks for rows that came without a notification. */
+  pollIntervalMs: number;
+  /** Longest wait between relay attempts while the broker is unreachable. */
+  maxRelayBackoffMs?: number;
+}
+
+/**
+ * The bus over a broker (Kafka, RabbitMQ). Writes still go to the outbox in the writer's transaction; a
+ * relay publishes them to the broker and only then moves its offset, so a broker outage delays events
+ * and loses none. Consumers take messages from the broker through the shared runner.
+ */
+export function createBrokerBus(options: BrokerBusOptions): Bus {
+  const { pool, log, transport } = options;
+  const relayLog = log.child({ component: 'outbox-relay', broker: transport.kind });
+  const relayName = transport.kind;
+  const subscriptions: Subscription[] = [];
+  const runners = new Map<string, ConsumerRunner>();
+  const consumers: TransportConsumer[] = [];
+  const declaredTopics = new Set<string>();
+  const relayWaker = createWaker();
+  const progress = createWaker();
+  let active = false;
+  let listener: OutboxListener | undefined;
+  let relayLoop: Promise<void> | undefined;
+
+  async function declare(topics: string[]) {
+    const missing = [...new Set(topics)].filter((topic) => !declaredTopics.has(topic));
+    if (missing.length === 0) return;
+    await transport.connect(missing);
+    for (const topic of missing) declaredTopics.add(topic);
+  }
+
+  /** Publishes one batch; returns how many rows, or null when another process holds the relay. */
+  async function relayPass(): Promise<number | null> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const locked = await client.query<{ last_txid: string; last_position: string }>(
+        `SELECT last_txid::text AS last_txid, last_position::text AS last_position
+           FROM bus.relay_offsets WHERE relay = $1 FOR UPDATE SKIP LOCKED`,
+        [relayName],
+      );
+      const offset = locked.rows[0];
+      if (!offset) {
+        await client.query('ROLLBACK');
+        return null;
+      }
+      const cursor: OutboxCursor = { txid: BigInt(offset.last_txid), position: BigInt(offset.last_position) };
+      const records = await readOutbox(client, null, cursor, options.relayBatchSize);
+      const last = records.at(-1);
+      if (!last) {
+        await client.query('ROLLBACK');
+        return 0;
+      }
+      await declare(records.map((record) => record.topic));
+      const messages: TransportMessage[] = records.map((record) => ({
+        topic: record.topic,
+        key: record.key,
+        value: Buffer.from(JSON.stringify(record.event)),
+        headers: {
+          [OUTBOX_ID_HEADER]: record.eventId,
+          'ce-id': String(record.event.id ?? record.eventId),
+          'ce-type': String(record.event.type ?? ''),
+          'content-type': 'application/cloudevents+json',
+        },
+      }));
+      // Published before the offset moves: a crash in between publishes the batch again, and consumers
+      // drop the repeats by event id.
+      await transport.publish(messages);
+      await client.query(
+        'UPDATE bus.relay_offsets SET last_txid = $2::text::xid8, last_position = $3, updated_at = now() WHERE relay = $1',
+        [relayName, last.cursor.txid.toString(), last.cursor.position.toString()],
+      );
+      await client.query('COMMIT');
+      return records.length;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async function relay(): Promise<void> {
+    let failures = 0;
+    while (active) {
+      try {
+        const published = await relayPass();
+        if (failures > 0) relayLog.info({ after_failures: failures }, 'relay publishing again');
+        failures = 0;
+        if (published !== null && published > 0) continue;
+        await relayWaker.wait(options.pollIntervalMs);
+      } catch (error) {
+        if (!active) break;
+        failures += 1;
+        const delayMs = Math.min(options.maxRelayBackoffMs ?? 10_000, 200 * 2 ** (failures - 1));
+        relayLog.warn(
+          { err: error, attempt: failures, retry_in_ms: delayMs },
+          'relay could not publish; backing off',
+        );
+        await relayWaker.wait(delayMs);
+      }
+    }
+  }
+
+  return {
+    kind: transport.kind,
+
+    subscribe(group, topics, handler, subscribeOptions = {}) {
+      if (active) throw new Error(`subscribe(${group}) after start`);
+      if (subscriptions.some((subscription) => subscription.group === group)) {
+        throw new Error(`consumer group ${group} is already subscribed`);
+      }
+      // The catalog validated the event before the handler sees it, so the narrower type holds.
+      subscriptions.push({ group, topics, handler: handler as EventHandler, options: subscribeOptions });
+    },
+
+    async start() {
+      active = true;
+      await pool.query('INSERT INTO bus.relay_offsets (relay) VALUES ($1) ON CONFLICT DO NOTHING', [
+        relayName,
+      ]);
+      await declare([...options.topics, ...subscriptions.flatMap((subscription) => subscription.topics)]);
+      listener = listenForOutboxCommits(pool, relayLog, () => relayWaker.wake(), options.pollIntervalMs);
+      relayLoop = relay();
+      for (const subscription of subscriptions) {
+        const runner = createConsumerRunner(subscription, options);
+        runner.onSettled = () => progress.wake();
+        runners.set(subscription.group, runner);
+        consumers.push(
+          await transport.consume(
+            subscription.group,
+            subscription.topics,
+            async (message) => {
+              await runner.handle(message);
+            },
+            { concurrency: subscription.options.concurrency ?? 1 },
+          ),
+        );
+      }
+    },
+
+    async stop() {
+      if (!active) return;
+      active = false;
+      for (const runner of runners.values()) runner.stop();
+      relayWaker.wake();
+      await Promise.all(consumers.splice(0).map((consumer) => consumer.stop()));
+      await relayLoop;
+      await listener?.stop();
+      listener = undefined;
+      runners.clear();
+      await transport.close();
+    },
+
+    async drain(group) {
+      const subscription = subscriptions.find((candidate) => candidate.group === group);
+      if (!subscription || !active) throw new Error(`consumer group ${group} is not running in this process`);
+      const target = await outboxHead(pool, subscription.topics);
+      if (target === OUTBOX_START) return;
+      // Every event up to the target must be marked processed by the group (handled, passed over, or
+      // dead-lettered); the marks live in the database, whichever process did the work.
+      for (;;) {
+        const pending = await pool.query(
+          `SELECT 1 FROM bus.outbox o
+            WHERE o.topic = ANY($1) AND (o.txid, o.position) <= ($2::text::xid8, $3::bigint)
+              AND NOT EXISTS (SELECT 1 FROM bus.processed_events p WHERE p.consumer_group = $4 AND p.event_id = o.event_id)
+            LIMIT 1`,
+          [subscription.topics, target.txid.toString(), target.position.toString(), group],
+        );
+        if (pending.rowCount === 0) return;
+        if (!active) throw new RunnerStoppingError();
+        await progress.wait(100);
+      }
+    },
+  };
+}

@@ -1,0 +1,318 @@
+/**
+ * The bus contract: one suite every adapter must pass unchanged (postgres, kafka, rabbitmq). An adapter's
+ * test file calls `busContract` with a harness that builds its bus; nothing here knows which it is.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { type Pool, systemClock, uuidV7, withTransaction } from '@switchyard/kernel';
+import { type CloudEvent, createEvent } from './envelope.ts';
+import { appendToOutbox } from './outbox.ts';
+import type { Bus, EventHandler, SubscribeOptions } from './port.ts';
+
+export interface BusContractHarness {
+  /** A database with the bus migrations (and the adapter's) applied. */
+  pool: Pool;
+  /** A new bus instance: each stands for one process. */
+  createBus(): Bus;
+  /** Whether two consumers of one group both get work (not so for the PostgreSQL log: one at a time). */
+  sharesLoad: boolean;
+  /** Puts raw bytes on a topic, bypassing the outbox (brokers only). */
+  publishRaw?(topic: string, key: string, value: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Effect {
+  event_id: string;
+  partition_key: string;
+  n: number;
+}
+
+export function busContract(name: string, setup: () => Promise<BusContractHarness>): void {
+  describe(`bus contract: ${name}`, () => {
+    let harness: BusContractHarness;
+    const buses: Bus[] = [];
+
+    const unique = (label: string) => `contract-${label}-${randomBytes(3).toString('hex')}`;
+    const bus = () => {
+      const created = harness.createBus();
+      buses.push(created);
+      return created;
+    };
+
+    before(async () => {
+      harness = await setup();
+      await harness.pool.query(
+        `CREATE TABLE IF NOT EXISTS contract_effects (
+           consumer_group text NOT NULL, event_id uuid NOT NULL, partition_key text NOT NULL, n int NOT NULL,
+           attempt int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`,
+      );
+    });
+    after(async () => {
+      await Promise.all(buses.map((b) => b.stop().catch(() => {})));
+      await harness.close();
+    });
+
+    function events(keys: string[], perKey: number): CloudEvent[] {
+      const made: CloudEvent[] = [];
+      for (let n = 0; n < perKey; n += 1) {
+        for (const key of keys) {
+          made.push(
+            createEvent(
+              { type: 'contract.happened', subject: key, data: { n } },
+              {},
+              { clock: systemClock, ids: uuidV7, source: '/contract' },
+            ),
+          );
+        }
+      }
+      return made;
+    }
+
+    async function publish(topic: string, batch: CloudEvent[], perTransaction = 10) {
+      for (let i = 0; i < batch.length; i += perTransaction) {
+        await withTransaction(harness.pool, (tx) =>
+          appendToOutbox(tx, topic, batch.slice(i, i + perTransaction)),
+        );
+      }
+    }
+
+    /** Records each handled event as an effect written in the delivery transaction. */
+    function recorder(group: string, fail?: (event: CloudEvent, attempt: number) => boolean): EventHandler {
+      return async (event, { tx, attempt }) => {
+        if (fail?.(event, attempt)) throw new Error(`failing ${event.id} on purpose (attempt ${attempt})`);
+        await tx.query(
+          'INSERT INTO contract_effects (consumer_group, event_id, partition_key, n, attempt) VALUES ($1, $2, $3, $4, $5)',
+          [group, event.id, event.partitionkey, (event.data as { n: number }).n, attempt],
+        );
+      };
+    }
+
+    async function effects(group: string): Promise<Effect[]> {
+      return (
+        await harness.pool.query<Effect>(
+          'SELECT event_id, partition_key, n FROM contract_effects WHERE consumer_group = $1 ORDER BY at, n',
+          [group],
+        )
+      ).rows;
+    }
+
+    async function started(
+      group: string,
+      topic: string,
+      handler: EventHandler,
+      options: SubscribeOptions = {},
+    ) {
+      const consumer = bus();
+      consumer.subscribe(group, [topic], handler, options);
+      await consumer.start();
+      return consumer;
+    }
+
+    it('keeps order per partition key, with several messages in flight', async () => {
+      const topic = unique('order');
+      const group = unique('g');
+      const consumer = await started(group, topic, recorder(group), { concurrency: 4 });
+      const batch = events(['k1', 'k2', 'k3', 'k4', 'k5'], 12);
+      await publish(topic, batch, 7);
+      await consumer.drain(group);
+      const handled = await effects(group);
+      assert.equal(handled.length, batch.length);
+      for (const key of ['k1', 'k2', 'k3', 'k4', 'k5']) {
+        const ns = handled.filter((effect) => effect.partition_key === key).map((effect) => effect.n);
+        assert.deepEqual(ns, [...Array(12).keys()], `order of ${key}`);
+      }
+    });
+
+    it('fans out: every group gets every event', async () => {
+      const topic = unique('fanout');
+      const [a, b] = [unique('a'), unique('b')];
+      const first = await started(a, topic, recorder(a));
+      const second = await started(b, topic, recorder(b));
+      const batch = events(['x', 'y'], 10);
+      await publish(topic, batch);
+      await Promise.all([first.drain(a), second.drain(b)]);
+      const ids = batch.map((event) => event.id).sort();
+      assert.deepEqual((await effects(a)).map((effect) => effect.event_id).sort(), ids);
+      assert.deepEqual((await effects(b)).map((effect) => effect.event_id).sort(), ids);
+    });
+
+    it('shares one group between two consumers, each event handled once', async () => {
+      const topic = unique('share');
+      const group = unique('g');
+      const one = await started(group, topic, recorder(group), { concurrency: 2 });
+      const two = await started(group, topic, recorder(group), { concurrency: 2 });
+      const batch = events(
+        Array.from({ length: 12 }, (_, i) => `key-${i}`),
+        10,
+      );
+      await publish(topic, batch, 4);
+      await Promise.all([one.drain(group), two.drain(group)]);
+      const handled = await effects(group);
+      assert.equal(handled.length, batch.length);
+      assert.equal(new Set(handled.map((effect) => effect.event_id)).size, batch.length);
+    });
+
+    it('retries with the policy delays, then succeeds with one effect', async () => {
+      const topic = unique('retry');
+      const group = unique('g');
+      const attempts: number[] = [];
+      const consumer = await started(
+        group,
+        topic,
+        recorder(group, (_event, attempt) => {
+          attempts.push(Date.now());
+          return attempt < 3;
+        }),
+        { retry: { retryDelaysMs: [100, 300, 300] } },
+      );
+      await publish(topic, events(['r'], 1));
+      await consumer.drain(group);
+      assert.equal(attempts.length, 3);
+      const gaps = attempts.slice(1).map((time, i) => time - (attempts[i] ?? 0));
+      assert.ok((gaps[0] ?? 0) >= 95 && (gaps[0] ?? 0) < 600, `first retry after ${gaps[0]} ms, policy 100`);
+      assert.ok(
+        (gaps[1] ?? 0) >= 295 && (gaps[1] ?? 0) < 800,
+        `second retry after ${gaps[1]} ms, policy 300`,
+      );
+      const handled = await effects(group);
+      assert.equal(handled.length, 1);
+    });
+
+    it('dead-letters after the last attempt with the reason, and carries on with the next event', async () => {
+      const topic = unique('dlq');
+      const group = unique('g');
+      const batch = events(['d'], 3);
+      const poison = batch[1]?.id;
+      const consumer = await started(
+        group,
+        topic,
+        recorder(group, (event) => event.id === poison),
+        { retry: { retryDelaysMs: [0, 10] } },
+      );
+      await publish(topic, batch);
+      await consumer.drain(group);
+      assert.deepEqual(
+        (await effects(group)).map((effect) => effect.n),
+        [0, 2],
+      );
+      const letters = await harness.pool.query(
+        'SELECT reason, error, stack, attempts, topic, event_type, first_failed_at, last_failed_at FROM bus.dead_letters WHERE consumer_group = $1',
+        [group],
+      );
+      assert.equal(letters.rowCount, 1);
+      const letter = letters.rows[0];
+      assert.equal(letter.reason, 'handler_failed');
+      assert.equal(letter.attempts, 3);
+      assert.equal(letter.topic, topic);
+      assert.equal(letter.event_type, 'contract.happened');
+      assert.match(letter.error, /failing .* on purpose \(attempt 3\)/);
+      assert.match(letter.stack, /Error: failing/);
+      assert.ok(letter.first_failed_at <= letter.last_failed_at);
+      const notice = await harness.pool.query(
+        "SELECT envelope FROM bus.outbox WHERE topic = 'dead-letter-queue' AND envelope->'data'->>'consumer_group' = $1",
+        [group],
+      );
+      assert.equal(notice.rowCount, 1);
+    });
+
+    it('dead-letters malformed messages at once and keeps consuming', async () => {
+      const topic = unique('malformed');
+      const group = unique('g');
+      const consumer = await started(group, topic, recorder(group));
+      const [good1, good2] = events(['m'], 2);
+      assert.ok(good1 && good2);
+      await publish(topic, [good1]);
+      await withTransaction(harness.pool, async (tx) => {
+        await tx.query(
+          `INSERT INTO bus.outbox (topic, event_id, partition_key, envelope) VALUES ($1, $2, 'm', $3)`,
+          [
+            topic,
+            uuidV7(),
+            JSON.stringify({ specversion: '1.0', id: 'not-a-uuid', type: 'contract.happened' }),
+          ],
+        );
+      });
+      if (harness.publishRaw) await harness.publishRaw(topic, 'm', Buffer.from('this is not json'));
+      await publish(topic, [good2]);
+      await consumer.drain(group);
+      await waitFor(async () => (await effects(group)).length === 2);
+      assert.deepEqual(
+        (await effects(group)).map((effect) => effect.event_id),
+        [good1.id, good2.id],
+      );
+      const letters = await harness.pool.query(
+        'SELECT reason, attempts, payload FROM bus.dead_letters WHERE consumer_group = $1 ORDER BY last_failed_at',
+        [group],
+      );
+      assert.ok(letters.rows.every((row) => row.reason === 'malformed' && row.attempts === 0));
+      assert.equal(letters.rowCount, harness.publishRaw ? 2 : 1);
+    });
+
+    it('replays a dead letter with its original id: one effect in the failed group, none again elsewhere', async () => {
+      const topic = unique('replay');
+      const [failing, healthy] = [unique('failing'), unique('healthy')];
+      let broken = true;
+      const consumer = bus();
+      consumer.subscribe(
+        failing,
+        [topic],
+        recorder(failing, () => broken),
+        { retry: { retryDelaysMs: [0] } },
+      );
+      consumer.subscribe(healthy, [topic], recorder(healthy));
+      await consumer.start();
+      const [event] = events(['p'], 1);
+      assert.ok(event);
+      await publish(topic, [event]);
+      await Promise.all([consumer.drain(failing), consumer.drain(healthy)]);
+      assert.equal((await effects(failing)).length, 0);
+      const letter = (
+        await harness.pool.query('SELECT id FROM bus.dead_letters WHERE consumer_group = $1', [failing])
+      ).rows[0];
+      assert.ok(letter);
+
+      broken = false;
+      const { replayDeadLetter } = await import('./dead-letters.ts');
+      await withTransaction(harness.pool, (tx) => replayDeadLetter(tx, letter.id));
+      await Promise.all([consumer.drain(failing), consumer.drain(healthy)]);
+      assert.deepEqual(
+        (await effects(failing)).map((effect) => effect.event_id),
+        [event.id],
+      );
+      assert.equal(
+        (await effects(healthy)).length,
+        1,
+        'a group that had handled it does not handle it again',
+      );
+    });
+
+    it('closes gracefully without losing or repeating events', async () => {
+      const topic = unique('close');
+      const group = unique('g');
+      const batch = events(['c1', 'c2', 'c3'], 10);
+      const first = await started(group, topic, recorder(group), { concurrency: 2 });
+      await publish(topic, batch.slice(0, 15), 5);
+      await first.stop();
+      await publish(topic, batch.slice(15), 5);
+      const second = await started(group, topic, recorder(group), { concurrency: 2 });
+      await second.drain(group);
+      const handled = await effects(group);
+      assert.equal(
+        new Set(handled.map((effect) => effect.event_id)).size,
+        batch.length,
+        'every event handled',
+      );
+      assert.equal(handled.length, batch.length, 'none handled twice');
+    });
+  });
+}
+
+/** Waits until `check` holds, re-checking every 20 ms, for at most `timeoutMs`. */
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The port a message broker adapter implements (Kafka, RabbitMQ). It moves bytes; everything about
+ * events (parsing, validation, retries, dead letters, idempotency) is done once, above it, by the
+ * consumer runner, so every adapter behaves the same.
+ */
+
+/** A message as a broker carries it. */
+export interface TransportMessage {
+  topic: string;
+  /** Partition key: messages with the same key are delivered and handled in publish order. */
+  key: string;
+  /** The serialised CloudEvent (JSON). May be anything at all when it comes from outside. */
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/**
+ * Called once per delivered message. Resolving acknowledges it (Kafka: offset committed; RabbitMQ:
+ * basic.ack). Rejecting means "could not even record the outcome" (e.g. the database is down): the adapter
+ * must not acknowledge, and must deliver the message again later, keeping per-key order.
+ */
+export type TransportHandler = (message: TransportMessage) => Promise<void>;
+
+export interface ConsumeOptions {
+  /**
+   * How many messages may be in the handler at once. Messages with the same key are never handled at the
+   * same time and are handled in the order they were published.
+   */
+  concurrency: number;
+}
+
+export interface TransportConsumer {
+  /** Stops taking messages, waits for those in the handler, acknowledges them, leaves the group. */
+  stop(): Promise<void>;
+}
+
+export interface Transport {
+  readonly kind: 'kafka' | 'rabbitmq';
+  /** Connects and declares `topics` (Kafka topics / RabbitMQ exchanges) if they do not exist. */
+  connect(topics: string[]): Promise<void>;
+  /**
+   * Publishes in order and resolves only when the broker has durably accepted every message (Kafka acks
+   * from all in-sync replicas with the idempotent producer; RabbitMQ publisher confirms, persistent
+   * messages). Rejects if any message was not accepted; the caller publishes them all again.
+   */
+  publish(messages: TransportMessage[]): Promise<void>;
+  /**
+   * Joins consumer group `group` on `topics`. Every group gets every message (fan-out); consumers of one
+   * group share the messages (each handled by one of them). A new group starts from the oldest message
+   * the broker still has.
+   */
+  consume(
+    group: string,
+    topics: string[],
+    handler: TransportHandler,
+    options: ConsumeOptions,
+  ): Promise<TransportConsumer>;
+  /** Stops every consumer and closes connections. */
+  close(): Promise<void>;
+}
