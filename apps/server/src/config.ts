@@ -4,8 +4,8 @@ import { SERVICE_NAMES, type ServiceName } from './services.ts';
 
 export type BusConfig =
   | { kind: 'postgres' }
-  | { kind: 'kafka'; brokers: string[]; partitions: number }
-  | { kind: 'rabbitmq'; url: string };
+  | { kind: 'kafka'; brokers: string[]; partitions: number; namespace: string }
+  | { kind: 'rabbitmq'; url: string; namespace: string };
 
 export interface Config {
   port: number;
@@ -53,6 +53,14 @@ function integer(env: Env, name: string, min: number, max: number, fallback: num
 
 const BROKER_PATTERN = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
+function brokerNamespace(env: Env): string {
+  const value = env.SWITCHYARD_BUS_NAMESPACE ?? '';
+  if (!/^[a-z0-9._-]{0,64}$/i.test(value)) {
+    throw new ConfigError('SWITCHYARD_BUS_NAMESPACE', 'up to 64 of a-z, 0-9, dot, dash, underscore', value);
+  }
+  return value;
+}
+
 function busConfig(env: Env): BusConfig {
   const kind = oneOf(env, 'SWITCHYARD_BUS', ['postgres', 'kafka', 'rabbitmq'] as const, 'postgres');
   if (kind === 'kafka') {
@@ -68,7 +76,12 @@ function busConfig(env: Env): BusConfig {
         value,
       );
     }
-    return { kind, brokers, partitions: integer(env, 'SWITCHYARD_KAFKA_PARTITIONS', 1, 1024, 3) };
+    return {
+      kind,
+      brokers,
+      partitions: integer(env, 'SWITCHYARD_KAFKA_PARTITIONS', 1, 1024, 3),
+      namespace: brokerNamespace(env),
+    };
   }
   if (kind === 'rabbitmq') {
     const url = env.AMQP_URL ?? '';
@@ -79,7 +92,7 @@ function busConfig(env: Env): BusConfig {
         url,
       );
     }
-    return { kind, url };
+    return { kind, url, namespace: brokerNamespace(env) };
   }
   return { kind };
 }

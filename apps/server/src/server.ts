@@ -90,6 +90,7 @@ export async function createBus(config: BusConfig, pool: Pool, log: Logger): Pro
     topics: SOURCE_TOPICS,
     relayBatchSize: 500,
     pollIntervalMs: 500,
+    namespace: config.namespace,
   });
 }
 

@@ -49,7 +49,11 @@ describe('dead letters: API and CLI', () => {
   });
 
   it('lists what the audit consumer gave up on, filtered, with the reasons', async () => {
-    const all = await call<DeadLetter[]>(base, 'GET', '/api/v1/dead-letters?group=task-audit&topic=task-events');
+    const all = await call<DeadLetter[]>(
+      base,
+      'GET',
+      '/api/v1/dead-letters?group=task-audit&topic=task-events',
+    );
     assert.equal(all.status, 200);
     assert.deepEqual(all.body.map((letter) => letter.reason).sort(), ['malformed', 'schema']);
     const schema = all.body.find((letter) => letter.reason === 'schema');
@@ -95,7 +99,11 @@ describe('dead letters: API and CLI', () => {
     assert.deepEqual(replayed.body, { id: letter.id, status: 'replayed' });
     await server.drain('task-audit');
     // Still broken, so the consumer dead-letters it again — as a new letter for the same event id.
-    const again = await call<DeadLetter[]>(base, 'GET', '/api/v1/dead-letters?type=task.created&include_replayed=true');
+    const again = await call<DeadLetter[]>(
+      base,
+      'GET',
+      '/api/v1/dead-letters?type=task.created&include_replayed=true',
+    );
     assert.equal(again.body.length, 2);
     assert.ok(again.body.every((each) => each.event_id === letter.event_id));
     assert.equal(again.body.filter((each) => each.replayed_at !== null).length, 1);

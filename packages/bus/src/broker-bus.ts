@@ -20,6 +20,11 @@ export interface BrokerBusOptions {
   pollIntervalMs: number;
   /** Longest wait between relay attempts while the broker is unreachable. */
   maxRelayBackoffMs?: number;
+  /**
+   * Prefix for broker topic and group names, so several installations (or test runs) can share one
+   * broker. Empty by default: the source systems' names are used as they are.
+   */
+  namespace?: string;
 }
 
 /**
@@ -31,6 +36,8 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
   const { pool, log, transport } = options;
   const relayLog = log.child({ component: 'outbox-relay', broker: transport.kind });
   const relayName = transport.kind;
+  const namespace = options.namespace ?? '';
+  const onBroker = (name: string) => `${namespace}${name}`;
   const subscriptions: Subscription[] = [];
   const runners = new Map<string, ConsumerRunner>();
   const consumers: TransportConsumer[] = [];
@@ -44,7 +51,7 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
   async function declare(topics: string[]) {
     const missing = [...new Set(topics)].filter((topic) => !declaredTopics.has(topic));
     if (missing.length === 0) return;
-    await transport.connect(missing);
+    await transport.connect(missing.map(onBroker));
     for (const topic of missing) declaredTopics.add(topic);
   }
 
@@ -72,7 +79,7 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
       }
       await declare(records.map((record) => record.topic));
       const messages: TransportMessage[] = records.map((record) => ({
-        topic: record.topic,
+        topic: onBroker(record.topic),
         key: record.key,
         value: Buffer.from(JSON.stringify(record.event)),
         headers: {
@@ -139,23 +146,24 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
         relayName,
       ]);
       await declare([...options.topics, ...subscriptions.flatMap((subscription) => subscription.topics)]);
-      listener = listenForOutboxCommits(pool, relayLog, () => relayWaker.wake(), options.pollIntervalMs);
-      relayLoop = relay();
       for (const subscription of subscriptions) {
         const runner = createConsumerRunner(subscription, options);
         runner.onSettled = () => progress.wake();
         runners.set(subscription.group, runner);
         consumers.push(
           await transport.consume(
-            subscription.group,
-            subscription.topics,
+            onBroker(subscription.group),
+            subscription.topics.map(onBroker),
             async (message) => {
-              await runner.handle(message);
+              await runner.handle({ ...message, topic: message.topic.slice(namespace.length) });
             },
             { concurrency: subscription.options.concurrency ?? 1 },
           ),
         );
       }
+      // Consumers first: RabbitMQ drops what is published before a group's queue is bound.
+      listener = listenForOutboxCommits(pool, relayLog, () => relayWaker.wake(), options.pollIntervalMs);
+      relayLoop = relay();
     },
 
     async stop() {

@@ -3,8 +3,12 @@
  * test file calls `busContract` with a harness that builds its bus; nothing here knows which it is.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { type Pool, systemClock, uuidV7, withTransaction } from '@switchyard/kernel';
 import { type CloudEvent, createEvent } from './envelope.ts';
 import { appendToOutbox } from './outbox.ts';
@@ -17,10 +21,14 @@ export interface BusContractHarness {
   createBus(): Bus;
   /** Whether two consumers of one group both get work (not so for the PostgreSQL log: one at a time). */
   sharesLoad: boolean;
+  /** Environment for `packages/testing/src/consumer-process.ts` to run this bus in a child process. */
+  childEnv: Record<string, string>;
   /** Puts raw bytes on a topic, bypassing the outbox (brokers only). */
   publishRaw?(topic: string, key: string, value: Buffer): Promise<void>;
   close(): Promise<void>;
 }
+
+const consumerProcess = fileURLToPath(import.meta.resolve('@switchyard/testing/consumer-process'));
 
 interface Effect {
   event_id: string;
@@ -285,6 +293,42 @@ export function busContract(name: string, setup: () => Promise<BusContractHarnes
         1,
         'a group that had handled it does not handle it again',
       );
+    });
+
+    it('delivers everything once after a consumer is killed mid-batch (SIGKILL)', async () => {
+      const topic = unique('kill');
+      const group = unique('g');
+      const batch = events(
+        Array.from({ length: 4 }, (_, i) => `kill-${i}`),
+        40,
+      );
+      const child = spawn(process.execPath, [consumerProcess], {
+        env: { ...process.env, ...harness.childEnv, GROUP: group, TOPIC: topic },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const exited = once(child, 'exit');
+      const lines = createInterface({ input: child.stdout });
+      const ready = new Promise<void>((resolve) => lines.on('line', (line) => line === 'ready' && resolve()));
+      const someHandled = new Promise<void>((resolve) =>
+        lines.on('line', (line) => line.startsWith('handled ') && Number(line.slice(8)) >= 30 && resolve()),
+      );
+      await Promise.race([ready, exited.then(() => Promise.reject(new Error('consumer process died')))]);
+      await publish(topic, batch, 20);
+      await someHandled;
+      child.kill('SIGKILL');
+      await exited;
+      const before = (await effects(group)).length;
+      assert.ok(before < batch.length, `the kill came too late to test anything (${before} handled)`);
+
+      const survivor = await started(group, topic, recorder(group), { concurrency: 2 });
+      await survivor.drain(group);
+      const handled = await effects(group);
+      assert.equal(
+        new Set(handled.map((effect) => effect.event_id)).size,
+        batch.length,
+        'every event handled',
+      );
+      assert.equal(handled.length, batch.length, 'no effect twice');
     });
 
     it('closes gracefully without losing or repeating events', async () => {
