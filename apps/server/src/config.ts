@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { DEFAULT_EVENT_TYPES } from '@switchyard/activity';
 import type { LogLevel } from '@switchyard/kernel';
 import { SERVICE_NAMES, type ServiceName } from './services.ts';
 
@@ -18,6 +19,8 @@ export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   logLevel: LogLevel;
   bodyLimitBytes: number;
+  /** Source D's event types this installation accepts. */
+  activityEventTypes: string[];
 }
 
 /** A configuration value that cannot be used; the message names the variable and what it expects. */
@@ -52,6 +55,20 @@ function integer(env: Env, name: string, min: number, max: number, fallback: num
 }
 
 const BROKER_PATTERN = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+
+function activityEventTypes(env: Env): string[] {
+  const value = env.SWITCHYARD_ACTIVITY_EVENT_TYPES;
+  if (value === undefined || value === '') return [...DEFAULT_EVENT_TYPES];
+  const types = value.split(',').map((type) => type.trim());
+  if (!types.every((type) => /^[A-Z][A-Z0-9_]{0,63}$/.test(type))) {
+    throw new ConfigError(
+      'SWITCHYARD_ACTIVITY_EVENT_TYPES',
+      'a comma list of names like LOGIN, PRODUCT_VIEW',
+      value,
+    );
+  }
+  return [...new Set(types)];
+}
 
 function brokerNamespace(env: Env): string {
   const value = env.SWITCHYARD_BUS_NAMESPACE ?? '';
@@ -153,5 +170,6 @@ export function readConfig(env: Env, servicesFlag?: string): Config {
       'info',
     ),
     bodyLimitBytes: integer(env, 'SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024, 1024 * 1024),
+    activityEventTypes: activityEventTypes(env),
   };
 }

@@ -16,7 +16,7 @@ import {
 } from '@switchyard/kernel';
 import type { BusConfig, Config } from './config.ts';
 import { runningEmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.ts';
-import { SERVICES } from './services.ts';
+import { serviceModules } from './services.ts';
 import { version } from './version.ts';
 
 export interface RunningSwitchyard {
@@ -64,10 +64,11 @@ export async function openDatabase(
 }
 
 export function migrationSets(config: Config): MigrationSet[] {
+  const services = serviceModules(config);
   return [
     busMigrations,
     postgresBusMigrations,
-    ...config.services.flatMap((name) => SERVICES[name].migrations),
+    ...config.services.flatMap((name) => services[name].migrations),
   ];
 }
 
@@ -118,8 +119,9 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Runn
 
     registerDeadLetterRoutes(app, database.pool);
 
+    const services = serviceModules(config);
     for (const name of config.services) {
-      const service = SERVICES[name];
+      const service = services[name];
       const deps: ServiceDeps = {
         db: database.pool,
         log: log.child({ service: name }),

@@ -1,10 +1,10 @@
 import type { Clock, IdGenerator, Logger, Pool } from '@switchyard/kernel';
-import { OUTBOX_ID_HEADER } from './dead-letters.ts';
+import { toBrokerMessage } from './binding.ts';
 import { OUTBOX_START, type OutboxCursor, outboxHead, readOutbox } from './outbox.ts';
 import { createWaker, listenForOutboxCommits, type OutboxListener } from './outbox-listener.ts';
 import type { Bus, EventHandler, Subscription } from './port.ts';
 import { type ConsumerRunner, createConsumerRunner, RunnerStoppingError } from './runner.ts';
-import type { Transport, TransportConsumer, TransportMessage } from './transport.ts';
+import type { Transport, TransportConsumer } from './transport.ts';
 
 export interface BrokerBusOptions {
   pool: Pool;
@@ -78,17 +78,7 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
         return 0;
       }
       await declare(records.map((record) => record.topic));
-      const messages: TransportMessage[] = records.map((record) => ({
-        topic: onBroker(record.topic),
-        key: record.key,
-        value: Buffer.from(JSON.stringify(record.event)),
-        headers: {
-          [OUTBOX_ID_HEADER]: record.eventId,
-          'ce-id': String(record.event.id ?? record.eventId),
-          'ce-type': String(record.event.type ?? ''),
-          'content-type': 'application/cloudevents+json',
-        },
-      }));
+      const messages = records.map((record) => toBrokerMessage(record, onBroker(record.topic)));
       // Published before the offset moves: a crash in between publishes the batch again, and consumers
       // drop the repeats by event id.
       await transport.publish(messages);

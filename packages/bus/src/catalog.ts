@@ -1,6 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import Type, { type Static, type TSchema } from 'typebox';
+import { envelopeOf } from './binding.ts';
 import type { CloudEvent } from './envelope.ts';
 
 /** Event type → schema of its `data`. A subscription with a catalog only sees events it lists, validated. */
@@ -44,19 +45,16 @@ export type Inspection =
   | { kind: 'schema'; event: CloudEvent; error: string };
 
 /** Validates envelopes, and `data` against a catalog; compiled once per catalog. */
-export function createInspector(catalog: EventCatalog | undefined): (value: Buffer | unknown) => Inspection {
+export function createInspector(
+  catalog: EventCatalog | undefined,
+): (value: unknown, headers?: Record<string, string>) => Inspection {
   const validators = new Map(
     Object.entries(catalog ?? {}).map(([type, schema]) => [type, ajv.compile(schema)]),
   );
-  return (value) => {
-    let parsed: unknown = value;
-    if (Buffer.isBuffer(value)) {
-      try {
-        parsed = JSON.parse(value.toString('utf8'));
-      } catch (error) {
-        return { kind: 'malformed', error: `not JSON: ${(error as Error).message}` };
-      }
-    }
+  return (value, headers) => {
+    const decoded = envelopeOf(value, headers);
+    if ('error' in decoded) return { kind: 'malformed', error: decoded.error };
+    const parsed = decoded.envelope;
     if (!validateEnvelope(parsed)) {
       return { kind: 'malformed', error: `not a CloudEvent: ${describe(validateEnvelope)}` };
     }

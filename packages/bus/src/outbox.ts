@@ -8,19 +8,26 @@ export const OUTBOX_CHANNEL = 'switchyard_outbox';
  * Appends events to the outbox inside the caller's transaction, so they commit (and are published)
  * exactly when the caller's own rows do. One round trip, however many events.
  */
-export async function appendToOutbox(tx: Queryable, topic: string, events: CloudEvent[]): Promise<void> {
+export async function appendToOutbox(
+  tx: Queryable,
+  topic: string,
+  events: CloudEvent[],
+  headersOf?: (event: CloudEvent) => Record<string, string>,
+): Promise<void> {
   if (events.length === 0) return;
   await tx.query(
     `WITH appended AS (
-       INSERT INTO bus.outbox (topic, event_id, partition_key, envelope)
-       SELECT $1, id, key, envelope FROM unnest($2::uuid[], $3::text[], $4::jsonb[]) AS e(id, key, envelope)
+       INSERT INTO bus.outbox (topic, event_id, partition_key, envelope, headers)
+       SELECT $1, id, key, envelope, headers
+         FROM unnest($2::uuid[], $3::text[], $4::jsonb[], $5::jsonb[]) AS e(id, key, envelope, headers)
        RETURNING 1)
-     SELECT pg_notify($5, $1)`,
+     SELECT pg_notify($6, $1)`,
     [
       topic,
       events.map((event) => event.id),
       events.map((event) => event.partitionkey),
       events.map((event) => JSON.stringify(event)),
+      events.map((event) => JSON.stringify(headersOf?.(event) ?? {})),
       OUTBOX_CHANNEL,
     ],
   );
@@ -42,6 +49,8 @@ export interface OutboxRecord {
   /** The event id as written. */
   eventId: string;
   event: CloudEvent;
+  /** Extra broker headers written with the event. */
+  headers: Record<string, string>;
 }
 
 export function cursorAfter(a: OutboxCursor, b: OutboxCursor): boolean {
@@ -67,8 +76,9 @@ export async function readOutbox(
     partition_key: string;
     event_id: string;
     envelope: CloudEvent;
+    headers: Record<string, string>;
   }>(
-    `SELECT txid::text AS txid_text, position::text AS position_text, topic, partition_key, event_id, envelope
+    `SELECT txid::text AS txid_text, position::text AS position_text, topic, partition_key, event_id, envelope, headers
        FROM bus.outbox
       WHERE ($1::text[] IS NULL OR topic = ANY($1))
         AND (txid, position) > ($2::text::xid8, $3::bigint)
@@ -83,6 +93,7 @@ export async function readOutbox(
     key: row.partition_key,
     eventId: row.event_id,
     event: row.envelope,
+    headers: row.headers,
   }));
 }
 

@@ -34,6 +34,11 @@ export interface SubscribeOptions<C extends EventCatalog = EventCatalog> {
   retry?: RetryPolicy;
   /** Messages handled at once (order per partition key is kept whatever the number). Default 1. */
   concurrency?: number;
+  /**
+   * Reads messages that other producers put on the topic in their own format: returns the CloudEvent
+   * (structured) the message stands for, or undefined to read it as a CloudEvent as usual.
+   */
+  decode?: (message: { value: unknown; key?: string; headers?: Record<string, string> }) => unknown;
 }
 
 /** A subscription as the runner holds it. */

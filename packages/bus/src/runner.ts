@@ -85,7 +85,7 @@ export interface ConsumerRunner {
    * (the PostgreSQL log). Throws if any needs a retry or a dead letter; the caller then rolls back and
    * hands them to `handle` one by one.
    */
-  handleBatchInTransaction(tx: Queryable, events: { topic: string; value: unknown }[]): Promise<void>;
+  handleBatchInTransaction(tx: Queryable, events: RawMessage[]): Promise<void>;
   /** Aborts retry waits; messages in hand are left unacknowledged for redelivery. */
   stop(): void;
   /** Called after each message is dealt with (for drain). */
@@ -114,6 +114,11 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
   const { group, handler } = subscription;
   const policy: RetryPolicy = subscription.options.retry ?? SOURCE_A_RETRY;
   const inspect = createInspector(subscription.options.catalog);
+  const decode = subscription.options.decode;
+  const inspectMessage = (message: RawMessage): Inspection => {
+    const decoded = decode?.(message);
+    return decoded === undefined ? inspect(message.value, message.headers) : inspect(decoded);
+  };
   const log = deps.log.child({ consumer_group: group });
   const abort = new AbortController();
 
@@ -146,9 +151,12 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
       last: Date;
     },
   ): Promise<Outcome> {
-    const payload = Buffer.isBuffer(raw.value)
-      ? raw.value.toString('utf8')
-      : JSON.stringify(inspection.event ?? raw.value);
+    // The event when there is one (so replay can send it again), the message as received otherwise.
+    const payload = inspection.event
+      ? JSON.stringify(inspection.event)
+      : Buffer.isBuffer(raw.value)
+        ? raw.value.toString('utf8')
+        : JSON.stringify(raw.value);
     await withTransaction(deps.pool, (tx) =>
       recordDeadLetter(
         tx,
@@ -186,7 +194,7 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
     group,
 
     async handle(message, priorFailure) {
-      const inspection = inspect(message.value);
+      const inspection = inspectMessage(message);
       const now = deps.clock();
       let outcome: Outcome;
       if (inspection.kind === 'malformed' || inspection.kind === 'schema') {
@@ -211,8 +219,9 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
     },
 
     async handleBatchInTransaction(tx, events) {
-      for (const [index, { topic, value }] of events.entries()) {
-        const inspection = inspect(value);
+      for (const [index, message] of events.entries()) {
+        const { topic } = message;
+        const inspection = inspectMessage(message);
         if (inspection.kind === 'malformed' || inspection.kind === 'schema') {
           throw new BatchFailure(index, false, new Error(`${topic}: ${inspection.error}`));
         }

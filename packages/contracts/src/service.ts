@@ -35,6 +35,7 @@ export function defineSubscription<C extends EventCatalog>(spec: {
   handler: EventHandler<CatalogEvent<C>>;
   retry?: RetryPolicy;
   concurrency?: number;
+  decode?: SubscribeOptions['decode'];
 }): SubscriptionSpec {
   return {
     group: spec.group,
@@ -44,6 +45,7 @@ export function defineSubscription<C extends EventCatalog>(spec: {
       catalog: spec.catalog,
       ...(spec.retry ? { retry: spec.retry } : {}),
       ...(spec.concurrency ? { concurrency: spec.concurrency } : {}),
+      ...(spec.decode ? { decode: spec.decode } : {}),
     },
   };
 }
