@@ -2,6 +2,8 @@ import {
   BatchFailure,
   type Bus,
   type ConsumerRunner,
+  type CursorRow,
+  claimCursor,
   createConsumerRunner,
   cursorAfter,
   type EventHandler,
@@ -9,6 +11,7 @@ import {
   outboxHead,
   readOutbox,
   type Subscription,
+  saveCursor,
 } from '@switchyard/bus';
 import { createWaker, listenForOutboxCommits, type OutboxListener } from '@switchyard/bus/outbox-listener';
 import type { Clock, IdGenerator, Logger, Pool } from '@switchyard/kernel';
@@ -25,6 +28,12 @@ export interface PostgresBusOptions {
   /** Called after every pass over the outbox with the number of events dealt with (0 when there was nothing). */
   onPass?: (group: string, handled: number) => void;
 }
+
+const offsetRow = (group: string): CursorRow => ({
+  table: 'bus_postgres.consumer_offsets',
+  keyColumn: 'consumer_group',
+  key: group,
+});
 
 /** Migrations of the `bus_postgres` schema (consumer offsets). */
 export const postgresBusMigrations = {
@@ -75,17 +84,11 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      const locked = await client.query<{ last_txid: string; last_position: string }>(
-        `SELECT last_txid::text AS last_txid, last_position::text AS last_position
-           FROM bus_postgres.consumer_offsets WHERE consumer_group = $1 FOR UPDATE SKIP LOCKED`,
-        [group],
-      );
-      const offset = locked.rows[0];
-      if (!offset) {
+      const cursor = await claimCursor(client, offsetRow(group));
+      if (!cursor) {
         await client.query('ROLLBACK');
         return null;
       }
-      const cursor = { txid: BigInt(offset.last_txid), position: BigInt(offset.last_position) };
       const records = await readOutbox(client, topics, cursor, options.batchSize);
       const last = records.at(-1);
       if (!last) {
@@ -114,12 +117,7 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
           await state.runner.handle(event, prior);
         }
       }
-      await client.query(
-        `UPDATE bus_postgres.consumer_offsets
-            SET last_txid = $2::text::xid8, last_position = $3, updated_at = now()
-          WHERE consumer_group = $1`,
-        [group, last.cursor.txid.toString(), last.cursor.position.toString()],
-      );
+      await saveCursor(client, offsetRow(group), last.cursor);
       await client.query('COMMIT');
       markCommitted(state, last.cursor);
       return records.length;

@@ -1,6 +1,6 @@
 import type { Clock, IdGenerator, Logger, Pool } from '@switchyard/kernel';
 import { toBrokerMessage } from './binding.ts';
-import { OUTBOX_START, type OutboxCursor, outboxHead, readOutbox } from './outbox.ts';
+import { type CursorRow, claimCursor, OUTBOX_START, outboxHead, readOutbox, saveCursor } from './outbox.ts';
 import { createWaker, listenForOutboxCommits, type OutboxListener } from './outbox-listener.ts';
 import type { Bus, EventHandler, Subscription } from './port.ts';
 import { type ConsumerRunner, createConsumerRunner, RunnerStoppingError } from './runner.ts';
@@ -36,6 +36,7 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
   const { pool, log, transport } = options;
   const relayLog = log.child({ component: 'outbox-relay', broker: transport.kind });
   const relayName = transport.kind;
+  const relayRow: CursorRow = { table: 'bus.relay_offsets', keyColumn: 'relay', key: relayName };
   const namespace = options.namespace ?? '';
   const onBroker = (name: string) => `${namespace}${name}`;
   const subscriptions: Subscription[] = [];
@@ -60,17 +61,11 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      const locked = await client.query<{ last_txid: string; last_position: string }>(
-        `SELECT last_txid::text AS last_txid, last_position::text AS last_position
-           FROM bus.relay_offsets WHERE relay = $1 FOR UPDATE SKIP LOCKED`,
-        [relayName],
-      );
-      const offset = locked.rows[0];
-      if (!offset) {
+      const cursor = await claimCursor(client, relayRow);
+      if (!cursor) {
         await client.query('ROLLBACK');
         return null;
       }
-      const cursor: OutboxCursor = { txid: BigInt(offset.last_txid), position: BigInt(offset.last_position) };
       const records = await readOutbox(client, null, cursor, options.relayBatchSize);
       const last = records.at(-1);
       if (!last) {
@@ -82,10 +77,7 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
       // Published before the offset moves: a crash in between publishes the batch again, and consumers
       // drop the repeats by event id.
       await transport.publish(messages);
-      await client.query(
-        'UPDATE bus.relay_offsets SET last_txid = $2::text::xid8, last_position = $3, updated_at = now() WHERE relay = $1',
-        [relayName, last.cursor.txid.toString(), last.cursor.position.toString()],
-      );
+      await saveCursor(client, relayRow, last.cursor);
       await client.query('COMMIT');
       return records.length;
     } catch (error) {

@@ -63,12 +63,3 @@ export function createEvent<TData, TType extends string>(
     ...(origin.traceparent ? { traceparent: origin.traceparent } : {}),
   };
 }
-
-/** Origin for events caused by handling `cause`: same correlation and trace, caused by its id. */
-export function originFrom(cause: CloudEvent): EventOrigin {
-  return {
-    causationId: cause.id,
-    ...(cause.correlationid ? { correlationId: cause.correlationid } : {}),
-    ...(cause.traceparent ? { traceparent: cause.traceparent } : {}),
-  };
-}

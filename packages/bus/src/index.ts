@@ -26,11 +26,12 @@ export {
   type EnvelopeDeps,
   type EventOrigin,
   type NewEvent,
-  originFrom,
 } from './envelope.ts';
 export { createKeyedQueue, type KeyedQueue } from './keyed-queue.ts';
 export {
   appendToOutbox,
+  type CursorRow,
+  claimCursor,
   cursorAfter,
   OUTBOX_CHANNEL,
   OUTBOX_START,
@@ -38,6 +39,7 @@ export {
   type OutboxRecord,
   outboxHead,
   readOutbox,
+  saveCursor,
 } from './outbox.ts';
 export {
   type Bus,

@@ -113,3 +113,32 @@ export async function outboxHead(db: Queryable, topics: string[]): Promise<Outbo
   const row = result.rows[0];
   return row ? { txid: BigInt(row.txid_text), position: BigInt(row.position_text) } : OUTBOX_START;
 }
+
+/** A row that keeps a reader's place in the outbox: a consumer group's offset, or the relay's. */
+export interface CursorRow {
+  /** Schema-qualified table with `last_txid xid8` and `last_position bigint` columns. */
+  table: 'bus.relay_offsets' | 'bus_postgres.consumer_offsets';
+  keyColumn: 'relay' | 'consumer_group';
+  key: string;
+}
+
+/**
+ * Locks the cursor row for this transaction and returns where it stands; null when another process
+ * holds it (SKIP LOCKED), so one process at a time reads and moves it.
+ */
+export async function claimCursor(tx: Queryable, row: CursorRow): Promise<OutboxCursor | null> {
+  const locked = await tx.query<{ last_txid: string; last_position: string }>(
+    `SELECT last_txid::text AS last_txid, last_position::text AS last_position
+       FROM ${row.table} WHERE ${row.keyColumn} = $1 FOR UPDATE SKIP LOCKED`,
+    [row.key],
+  );
+  const offset = locked.rows[0];
+  return offset ? { txid: BigInt(offset.last_txid), position: BigInt(offset.last_position) } : null;
+}
+
+export async function saveCursor(tx: Queryable, row: CursorRow, cursor: OutboxCursor): Promise<void> {
+  await tx.query(
+    `UPDATE ${row.table} SET last_txid = $2::text::xid8, last_position = $3, updated_at = now() WHERE ${row.keyColumn} = $1`,
+    [row.key, cursor.txid.toString(), cursor.position.toString()],
+  );
+}

@@ -44,16 +44,3 @@ export async function withTransaction<T>(pool: Pool, work: (tx: PoolClient) => P
     client.release();
   }
 }
-
-/** Parses a connection string and reports what is wrong with it instead of throwing deep inside pg. */
-export function describeDatabaseUrl(url: string): { host: string; port: number; database: string } {
-  const parsed = new URL(url);
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new Error(`expected a postgres:// URL, got protocol ${parsed.protocol}`);
-  }
-  return {
-    host: parsed.hostname || 'localhost',
-    port: parsed.port ? Number(parsed.port) : 5432,
-    database: decodeURIComponent(parsed.pathname.slice(1)) || 'postgres',
-  };
-}

@@ -1,6 +1,5 @@
 export {
   createPool,
-  describeDatabaseUrl,
   type Pool,
   type PoolClient,
   type Queryable,
