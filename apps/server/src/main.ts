@@ -113,6 +113,8 @@ async function deadLetters(args: string[]): Promise<number> {
   const log = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
   const database = await openDatabase(config, log, { shareRunning: true });
   try {
+    // A database no server has started yet may lack the bus schema; migrating is a no-op otherwise.
+    await migrate(database.pool, migrationSets(config), log);
     return await deadLettersCommand(args, database.pool, (line) => process.stdout.write(`${line}\n`));
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -78,6 +78,12 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
     assert.match(second.stderr, /another Switchyard process \(pid \d+\) is using/);
   });
 
+  it("lets the dead-letters CLI work next to the running server, on that server's database", async () => {
+    const listed = await runCli(['dead-letters', 'list'], env());
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(listed.stdout.trim(), 'no dead letters');
+  });
+
   it('shuts down cleanly on SIGTERM, stopping PostgreSQL, and keeps the data for the next start', async () => {
     assert.ok(server);
     server.child.kill('SIGTERM');
