@@ -8,6 +8,7 @@ import {
   cursorAfter,
   type EventHandler,
   type OutboxCursor,
+  onOutboxCommit,
   outboxHead,
   readOutbox,
   type Subscription,
@@ -62,6 +63,7 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
   const running = new Map<string, Running>();
   let active = false;
   let listener: OutboxListener | undefined;
+  let stopHearingCommits = () => {};
 
   function wake(topic?: string) {
     for (const state of running.values()) {
@@ -178,12 +180,15 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
           waiters: [],
         });
       }
+      // Commits of this process wake its subscriptions at once; LISTEN hears those of other processes.
+      stopHearingCommits = onOutboxCommit({ wake, pool });
       if (running.size > 0) listener = listenForOutboxCommits(pool, log, wake, options.pollIntervalMs);
       for (const state of running.values()) state.loop = run(state);
     },
 
     async stop() {
       active = false;
+      stopHearingCommits();
       for (const state of running.values()) {
         state.runner.stop();
         state.waker.wake();

@@ -1,6 +1,14 @@
 import type { Clock, IdGenerator, Logger, Pool } from '@switchyard/kernel';
 import { toBrokerMessage } from './binding.ts';
-import { type CursorRow, claimCursor, OUTBOX_START, outboxHead, readOutbox, saveCursor } from './outbox.ts';
+import {
+  type CursorRow,
+  claimCursor,
+  OUTBOX_START,
+  onOutboxCommit,
+  outboxHead,
+  readOutbox,
+  saveCursor,
+} from './outbox.ts';
 import { createWaker, listenForOutboxCommits, type OutboxListener } from './outbox-listener.ts';
 import type { Bus, EventHandler, Subscription } from './port.ts';
 import { type ConsumerRunner, createConsumerRunner, RunnerStoppingError } from './runner.ts';
@@ -48,6 +56,7 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
   let active = false;
   let listener: OutboxListener | undefined;
   let relayLoop: Promise<void> | undefined;
+  let stopHearingCommits = () => {};
 
   async function declare(topics: string[]) {
     const missing = [...new Set(topics)].filter((topic) => !declaredTopics.has(topic));
@@ -144,6 +153,7 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
         );
       }
       // Consumers first: RabbitMQ drops what is published before a group's queue is bound.
+      stopHearingCommits = onOutboxCommit({ wake: () => relayWaker.wake(), pool });
       listener = listenForOutboxCommits(pool, relayLog, () => relayWaker.wake(), options.pollIntervalMs);
       relayLoop = relay();
     },
@@ -151,6 +161,7 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
     async stop() {
       if (!active) return;
       active = false;
+      stopHearingCommits();
       for (const runner of runners.values()) runner.stop();
       relayWaker.wake();
       await Promise.all(consumers.splice(0).map((consumer) => consumer.stop()));

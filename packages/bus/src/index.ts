@@ -30,6 +30,7 @@ export {
 export { createKeyedQueue, type KeyedQueue } from './keyed-queue.ts';
 export {
   appendToOutbox,
+  type CommitListener,
   type CursorRow,
   claimCursor,
   cursorAfter,
@@ -37,6 +38,7 @@ export {
   OUTBOX_START,
   type OutboxCursor,
   type OutboxRecord,
+  onOutboxCommit,
   outboxHead,
   readOutbox,
   saveCursor,

@@ -1,4 +1,4 @@
-import type { Queryable } from '@switchyard/kernel';
+import { afterCommit, type Pool, type Queryable } from '@switchyard/kernel';
 import type { CloudEvent } from './envelope.ts';
 
 /** Channel on which a committed outbox write wakes readers; polling remains the backstop. */
@@ -7,6 +7,10 @@ export const OUTBOX_CHANNEL = 'switchyard_outbox';
 /**
  * Appends events to the outbox inside the caller's transaction, so they commit (and are published)
  * exactly when the caller's own rows do. One round trip, however many events.
+ *
+ * Readers are woken after the commit, not by a NOTIFY inside the transaction: PostgreSQL serialises the
+ * commits of transactions that NOTIFY, which capped writes at a few hundred a second. In a transaction
+ * that `withTransaction` does not run (no commit hook), the NOTIFY stays inside.
  */
 export async function appendToOutbox(
   tx: Queryable,
@@ -15,22 +19,61 @@ export async function appendToOutbox(
   headersOf?: (event: CloudEvent) => Record<string, string>,
 ): Promise<void> {
   if (events.length === 0) return;
+  const announced = afterCommit(tx, () => announceCommit(topic));
   await tx.query(
     `WITH appended AS (
        INSERT INTO bus.outbox (topic, event_id, partition_key, envelope, headers)
        SELECT $1, id, key, envelope, headers
          FROM unnest($2::uuid[], $3::text[], $4::jsonb[], $5::jsonb[]) AS e(id, key, envelope, headers)
        RETURNING 1)
-     SELECT pg_notify($6, $1)`,
+     SELECT ${announced ? '1' : 'pg_notify($6, $1)'}`,
     [
       topic,
       events.map((event) => event.id),
       events.map((event) => event.partitionkey),
       events.map((event) => JSON.stringify(event)),
       events.map((event) => JSON.stringify(headersOf?.(event) ?? {})),
-      OUTBOX_CHANNEL,
+      ...(announced ? [] : [OUTBOX_CHANNEL]),
     ],
   );
+}
+
+/** Something in this process that reads the outbox and wants to hear of commits at once. */
+export interface CommitListener {
+  wake(topic: string): void;
+  /** A pool to tell other processes through, with one coalesced NOTIFY. */
+  pool: Pool;
+}
+
+const listeners = new Set<CommitListener>();
+const pendingTopics = new Set<string>();
+let flushScheduled = false;
+
+/** Registers a reader of this process; returns the function that unregisters it. */
+export function onOutboxCommit(listener: CommitListener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** Delay within which the commits of this process are announced to other processes in one NOTIFY. */
+const NOTIFY_COALESCE_MS = 5;
+
+function announceCommit(topic: string): void {
+  for (const listener of listeners) listener.wake(topic);
+  pendingTopics.add(topic);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setTimeout(() => {
+    flushScheduled = false;
+    const topics = [...pendingTopics];
+    pendingTopics.clear();
+    const [first] = listeners;
+    // With no reader registered here there is no pool to speak through; other processes then rely on
+    // their polling, as they do for any missed notification.
+    first?.pool
+      .query('SELECT pg_notify($1, topic) FROM unnest($2::text[]) AS topic', [OUTBOX_CHANNEL, topics])
+      .catch(() => {});
+  }, NOTIFY_COALESCE_MS).unref();
 }
 
 /** A reader's place in the outbox: the last (transaction id, position) it has dealt with. */

@@ -29,18 +29,36 @@ export function createPool(options: PoolOptions): Pool {
   return pool;
 }
 
+const commitHooks = new WeakMap<object, (() => void)[]>();
+
+/**
+ * Runs `hook` right after the transaction `tx` commits, and never if it rolls back. Returns false when
+ * `tx` is not a transaction `withTransaction` runs, so the caller can fall back to doing the work inside.
+ */
+export function afterCommit(tx: Queryable, hook: () => void): boolean {
+  const hooks = commitHooks.get(tx);
+  if (!hooks) return false;
+  hooks.push(hook);
+  return true;
+}
+
 /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
 export async function withTransaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  const hooks: (() => void)[] = [];
+  commitHooks.set(client, hooks);
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
+    commitHooks.delete(client);
+    for (const hook of hooks) hook();
     return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
+    commitHooks.delete(client);
     client.release();
   }
 }

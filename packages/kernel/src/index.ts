@@ -1,4 +1,5 @@
 export {
+  afterCommit,
   createPool,
   type Pool,
   type PoolClient,
