@@ -9,7 +9,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { type CpuUse, measureCpu } from './cpu.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The Node 24 the project pins; the machine's own `node` may be older. */
@@ -62,6 +63,7 @@ interface Child {
 
 interface Measurement {
   result: autocannon.Result;
+  cpu: CpuUse | undefined;
 }
 
 interface SwitchyardFigures extends Measurement {
@@ -75,8 +77,9 @@ interface SwitchyardFigures extends Measurement {
   auditCatchUpMs: number | null;
   auditAtGiveUp: number;
   warmupDrainMs: number | null;
-  serverLogLines: number;
-  serverErrorLines: string[];
+  /** What Switchyard's database sessions were doing during the measured run, sampled. */
+  waits: { what: string; share: number }[];
+  server: Child;
 }
 
 class BenchError extends Error {
@@ -84,6 +87,7 @@ class BenchError extends Error {
 }
 
 let interrupted = false;
+const startLoad = loadAverage();
 let running: autocannon.Instance | undefined;
 
 function parseOptions(argv: string[]): Options | null {
@@ -141,7 +145,8 @@ async function startChild<T>(
 ): Promise<{ child: Child; value: T }> {
   const proc = spawn(NODE, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    proc.once('exit', (code, signal) => resolve({ code, signal }));
+    // 'close' rather than 'exit': it comes after the last output line was read.
+    proc.once('close', (code, signal) => resolve({ code, signal }));
     // A child that could not be spawned at all never emits 'exit'.
     proc.once('error', () => {
       if (proc.pid === undefined) resolve({ code: null, signal: null });
@@ -213,6 +218,10 @@ async function stopChild(child: Child): Promise<{ code: number | null; signal: N
   say(`${child.name} did not stop within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM; killing it`);
   proc.kill('SIGKILL');
   return child.exit;
+}
+
+function pids(child: Child): number[] {
+  return child.process.pid === undefined ? [] : [child.process.pid];
 }
 
 function checkInterrupted(): void {
@@ -290,8 +299,11 @@ async function benchBaseline(options: Options): Promise<Measurement> {
     say(`baseline: warm-up ${WARMUP_SECONDS} s against ${url}`);
     await load(url, WARMUP_SECONDS);
     say(`baseline: measuring ${options.durationSeconds} s with ${CONNECTIONS} connections`);
+    const cpu = await measureCpu({
+      pids: { 'bench (autocannon)': [process.pid], 'bare server': pids(child) },
+    });
     const result = await load(url, options.durationSeconds);
-    return { result };
+    return { result, cpu: await cpu.stop() };
   } finally {
     const status = await stopChild(child);
     if (status.code !== 0 && status.signal !== 'SIGTERM') {
@@ -308,6 +320,7 @@ async function benchSwitchyard(options: Options, failures: string[]): Promise<Sw
       delete env[name];
     }
     let databaseUrl: string | undefined;
+    let databaseName = 'switchyard';
     let dataDir: string | undefined;
     if (options.embedded) {
       dataDir = await mkdtemp(join(tmpdir(), 'switchyard-bench-'));
@@ -323,6 +336,7 @@ async function benchSwitchyard(options: Options, failures: string[]): Promise<Sw
         say(`dropped database ${database}`);
       });
       databaseUrl = `postgres://postgres@127.0.0.1:5432/${database}`;
+      databaseName = database;
       env.DATABASE_URL = databaseUrl;
       say(`created database ${database}`);
     }
@@ -374,8 +388,15 @@ async function benchSwitchyard(options: Options, failures: string[]): Promise<Sw
 
     const tasksBefore = await count(client, 'tasks.tasks');
     say(`switchyard: measuring ${options.durationSeconds} s with ${CONNECTIONS} connections`);
-    const result = await load(target, options.durationSeconds);
+    const cpu = await measureCpu({
+      pids: { 'bench (autocannon)': [process.pid], 'switchyard server': pids(child) },
+      database: databaseName,
+    });
+    const sampler = sampleWaits(client);
+    const result = await load(target, options.durationSeconds).finally(() => sampler.stop());
     const ended = performance.now();
+    const cpuUse = await cpu.stop();
+    const waits = await sampler.done;
     const auditAtEnd = await count(client, 'audit.task_audit_log');
     const tasksAfter = await settledTaskCount(client);
     const created = tasksAfter - tasksBefore;
@@ -396,6 +417,7 @@ async function benchSwitchyard(options: Options, failures: string[]): Promise<Sw
 
     return {
       result,
+      cpu: cpuUse,
       postgres,
       tasksBefore,
       tasksAfter,
@@ -405,8 +427,8 @@ async function benchSwitchyard(options: Options, failures: string[]): Promise<Sw
       auditCatchUpMs: audit.ms,
       auditAtGiveUp: audit.last,
       warmupDrainMs: warmupDrain.ms,
-      serverLogLines: child.logLines,
-      serverErrorLines: child.errorLines,
+      waits,
+      server: child,
     };
   } finally {
     for (const step of cleanup.reverse()) {
@@ -415,6 +437,54 @@ async function benchSwitchyard(options: Options, failures: string[]): Promise<Sw
       });
     }
   }
+}
+
+/**
+ * Samples pg_stat_activity every 100 ms for Switchyard's own sessions that are not idle: running on the
+ * CPU, waiting on a lock or on I/O, or idle inside a transaction (waiting for the Node process).
+ */
+function sampleWaits(client: pg.Client): { stop(): void; done: Promise<{ what: string; share: number }[]> } {
+  let stopped = false;
+  const tally = new Map<string, number>();
+  let sessions = 0;
+  const loop = async () => {
+    while (!stopped) {
+      const result = await client
+        .query<{ state: string | null; type: string | null; event: string | null }>(
+          `SELECT state, wait_event_type AS type, wait_event AS event FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = 'switchyard' AND state <> 'idle'`,
+        )
+        .catch(() => undefined);
+      if (!result) break;
+      for (const row of result.rows) {
+        const what =
+          row.state === 'active'
+            ? row.type === null
+              ? 'active, on CPU'
+              : `active, waiting ${row.type}/${row.event}`
+            : `${row.state}${row.type === null ? '' : ` (${row.type}/${row.event})`}`;
+        tally.set(what, (tally.get(what) ?? 0) + 1);
+        sessions += 1;
+      }
+      await sleep(100);
+    }
+    return [...tally.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([what, n]) => ({ what, share: sessions === 0 ? 0 : n / sessions }));
+  };
+  const done = loop();
+  return {
+    stop() {
+      stopped = true;
+    },
+    done,
+  };
+}
+
+function loadAverage(): string {
+  return loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
 }
 
 function fixed(value: number, digits = 0): string {
@@ -462,11 +532,22 @@ function printReport(options: Options, baseline: Measurement | undefined, sy: Sw
     `POST ${CONNECTIONS} connections, ${options.durationSeconds} s measured after a ${WARMUP_SECONDS} s warm-up`,
     `node ${process.version}, ${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ` +
       `PostgreSQL ${sy?.postgres ?? '?'} (${options.embedded ? 'embedded' : 'machine, 127.0.0.1:5432'})`,
+    `load average (1, 5, 15 min) at start ${startLoad}, at end ${loadAverage()}`,
     '',
     line(headers),
     line(['', '-'.repeat(widths[1] ?? 0), '-'.repeat(widths[2] ?? 0)]),
     ...rows.map(line),
   ];
+  for (const [name, m] of [
+    ['baseline', baseline],
+    ['switchyard', sy],
+  ] as const) {
+    if (!m?.cpu) continue;
+    const parts = m.cpu.byGroup.map((group) => `${group.name} ${fixed(group.cores, 2)}`).join(', ');
+    out.push(
+      `cpu during the ${name} run, in cores (of ${m.cpu.cores}): busy ${fixed(m.cpu.busy, 2)}: ${parts}`,
+    );
+  }
   if (baseline && sy && baseline.result.requests.mean > 0) {
     out.push(
       '',
@@ -475,10 +556,16 @@ function printReport(options: Options, baseline: Measurement | undefined, sy: Sw
   }
   if (sy) {
     out.push(
-      `switchyard log lines: ${fixed(sy.serverLogLines)}, of which error/fatal: ${sy.serverErrorLines.length}` +
+      `switchyard log lines: ${fixed(sy.server.logLines)}, of which error/fatal: ${sy.server.errorLines.length}` +
         (sy.warmupDrainMs === null ? '' : `; warm-up audit backlog drained in ${seconds(sy.warmupDrainMs)}`),
     );
-    for (const errorLine of sy.serverErrorLines.slice(0, 5)) out.push(`  ${errorLine.slice(0, 300)}`);
+    for (const errorLine of sy.server.errorLines.slice(0, 5)) out.push(`  ${errorLine.slice(0, 300)}`);
+    if (sy.waits.length > 0) {
+      out.push('switchyard database sessions during the run (pg_stat_activity, sampled every 100 ms):');
+      for (const { what, share } of sy.waits.slice(0, 6)) {
+        out.push(`  ${fixed(100 * share, 1).padStart(5)} %  ${what}`);
+      }
+    }
     const met = sy.createdPerSecond >= GOAL_CREATES_PER_SECOND && sy.result.latency.p99 < GOAL_P99_MS;
     out.push(
       '',
