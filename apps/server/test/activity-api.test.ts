@@ -4,16 +4,7 @@ import type { ProblemDetails } from '@switchyard/kernel';
 import { createTestDatabase, silentLogger, type TestDatabase } from '@switchyard/testing';
 import pg from 'pg';
 import { type RunningSwitchyard, startSwitchyard } from '../src/server.ts';
-import { call, testConfig } from './helpers.ts';
-
-interface ActivityEvent {
-  eventId: string;
-  userId: string;
-  eventType: string;
-  timestamp: string;
-  payload?: Record<string, unknown>;
-  processedAt?: string;
-}
+import { type ActivityEvent, call, testConfig } from './helpers.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -6,15 +6,7 @@ import { createKafkaTransport } from '@switchyard/bus-kafka';
 import { createTestDatabase, silentLogger, type TestDatabase } from '@switchyard/testing';
 import { testKafkaBrokers } from '@switchyard/testing/kafka';
 import { type RunningSwitchyard, startSwitchyard } from '../src/server.ts';
-import { call, testConfig } from './helpers.ts';
-
-interface ActivityEvent {
-  eventId: string;
-  userId: string;
-  eventType: string;
-  timestamp: string;
-  payload?: Record<string, unknown>;
-}
+import { type ActivityEvent, call, testConfig } from './helpers.ts';
 
 /** Polls the server (another component's state, no event to await) until `check` holds. */
 async function eventually<T>(

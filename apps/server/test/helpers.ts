@@ -38,3 +38,13 @@ export async function call<T = unknown>(
     body: (text ? JSON.parse(text) : undefined) as T,
   };
 }
+
+/** Source D's event as its API returns it (`processedAt` in processed lists). */
+export interface ActivityEvent {
+  eventId: string;
+  userId: string;
+  eventType: string;
+  timestamp: string;
+  payload?: Record<string, unknown>;
+  processedAt?: string;
+}

@@ -1,4 +1,5 @@
 import {
+  addSubscription,
   BatchFailure,
   type Bus,
   type ConsumerRunner,
@@ -6,7 +7,6 @@ import {
   claimCursor,
   createConsumerRunner,
   cursorAfter,
-  type EventHandler,
   type OutboxCursor,
   onOutboxCommit,
   outboxHead,
@@ -157,12 +157,7 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
     kind: 'postgres',
 
     subscribe(group, topics, handler, subscribeOptions = {}) {
-      if (active) throw new Error(`subscribe(${group}) after start`);
-      if (subscriptions.some((subscription) => subscription.group === group)) {
-        throw new Error(`consumer group ${group} is already subscribed`);
-      }
-      // The catalog validated the event before the handler sees it, so the narrower type holds.
-      subscriptions.push({ group, topics, handler: handler as EventHandler, options: subscribeOptions });
+      addSubscription(subscriptions, active, group, topics, handler, subscribeOptions);
     },
 
     async start() {

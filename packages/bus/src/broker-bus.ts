@@ -10,7 +10,7 @@ import {
   saveCursor,
 } from './outbox.ts';
 import { createWaker, listenForOutboxCommits, type OutboxListener } from './outbox-listener.ts';
-import type { Bus, EventHandler, Subscription } from './port.ts';
+import { addSubscription, type Bus, type Subscription } from './port.ts';
 import { type ConsumerRunner, createConsumerRunner, RunnerStoppingError } from './runner.ts';
 import type { Transport, TransportConsumer } from './transport.ts';
 
@@ -123,12 +123,7 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
     kind: transport.kind,
 
     subscribe(group, topics, handler, subscribeOptions = {}) {
-      if (active) throw new Error(`subscribe(${group}) after start`);
-      if (subscriptions.some((subscription) => subscription.group === group)) {
-        throw new Error(`consumer group ${group} is already subscribed`);
-      }
-      // The catalog validated the event before the handler sees it, so the narrower type holds.
-      subscriptions.push({ group, topics, handler: handler as EventHandler, options: subscribeOptions });
+      addSubscription(subscriptions, active, group, topics, handler, subscribeOptions);
     },
 
     async start() {

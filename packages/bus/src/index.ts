@@ -44,6 +44,7 @@ export {
   saveCursor,
 } from './outbox.ts';
 export {
+  addSubscription,
   type Bus,
   type EventHandler,
   type HandlerContext,

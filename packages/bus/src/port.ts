@@ -69,3 +69,23 @@ export interface Bus {
   /** Resolves once `group` has dealt with (handled or dead-lettered) every event committed before the call. */
   drain(group: string): Promise<void>;
 }
+
+/**
+ * Adds a subscription to a bus's list before `start`, refusing a late or duplicate group the same way
+ * for every bus. The catalog validates events before the handler sees them, so the narrower handler
+ * type holds at run time.
+ */
+export function addSubscription<C extends EventCatalog>(
+  list: Subscription[],
+  started: boolean,
+  group: string,
+  topics: string[],
+  handler: EventHandler<CatalogEvent<C>>,
+  options: SubscribeOptions<C>,
+): void {
+  if (started) throw new Error(`subscribe(${group}) after start`);
+  if (list.some((subscription) => subscription.group === group)) {
+    throw new Error(`consumer group ${group} is already subscribed`);
+  }
+  list.push({ group, topics, handler: handler as EventHandler, options });
+}
