@@ -29,6 +29,7 @@ export {
 } from './envelope.ts';
 export { createKeyedQueue, type KeyedQueue } from './keyed-queue.ts';
 export {
+  announceOutboxCommit,
   appendToOutbox,
   type CommitListener,
   type CursorRow,
@@ -40,6 +41,7 @@ export {
   type OutboxRecord,
   onOutboxCommit,
   outboxHead,
+  outboxInsert,
   readOutbox,
   saveCursor,
 } from './outbox.ts';

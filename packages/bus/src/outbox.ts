@@ -19,23 +19,40 @@ export async function appendToOutbox(
   headersOf?: (event: CloudEvent) => Record<string, string>,
 ): Promise<void> {
   if (events.length === 0) return;
-  const announced = afterCommit(tx, () => announceCommit(topic));
+  const announced = afterCommit(tx, () => announceOutboxCommit(topic));
+  const insert = outboxInsert(topic, events, 1, headersOf);
   await tx.query(
-    `WITH appended AS (
-       INSERT INTO bus.outbox (topic, event_id, partition_key, envelope, headers)
-       SELECT $1, id, key, envelope, headers
-         FROM unnest($2::uuid[], $3::text[], $4::jsonb[], $5::jsonb[]) AS e(id, key, envelope, headers)
-       RETURNING 1)
-     SELECT ${announced ? '1' : 'pg_notify($6, $1)'}`,
-    [
+    `WITH appended AS (${insert.sql}) SELECT ${announced ? '1' : `pg_notify($${insert.values.length + 1}, $1)`}`,
+    announced ? insert.values : [...insert.values, OUTBOX_CHANNEL],
+  );
+}
+
+/**
+ * The outbox INSERT as a statement to embed in a caller's own (e.g. as a CTE beside the row it goes
+ * with, for a write in one round trip), numbering its parameters from `firstParameter`. After such a
+ * statement commits outside `withTransaction`, call `announceOutboxCommit(topic)`.
+ */
+export function outboxInsert(
+  topic: string,
+  events: CloudEvent[],
+  firstParameter: number,
+  headersOf?: (event: CloudEvent) => Record<string, string>,
+): { sql: string; values: unknown[] } {
+  const [t, ids, keys, envelopes, headers] = [0, 1, 2, 3, 4].map((i) => `$${firstParameter + i}`);
+  return {
+    sql: `INSERT INTO bus.outbox (topic, event_id, partition_key, envelope, headers)
+          SELECT ${t}::text, id, key, envelope, headers
+            FROM unnest(${ids}::uuid[], ${keys}::text[], ${envelopes}::jsonb[], ${headers}::jsonb[])
+              AS e(id, key, envelope, headers)
+          RETURNING 1`,
+    values: [
       topic,
       events.map((event) => event.id),
       events.map((event) => event.partitionkey),
       events.map((event) => JSON.stringify(event)),
       events.map((event) => JSON.stringify(headersOf?.(event) ?? {})),
-      ...(announced ? [] : [OUTBOX_CHANNEL]),
     ],
-  );
+  };
 }
 
 /** Something in this process that reads the outbox and wants to hear of commits at once. */
@@ -58,7 +75,8 @@ export function onOutboxCommit(listener: CommitListener): () => void {
 /** Delay within which the commits of this process are announced to other processes in one NOTIFY. */
 const NOTIFY_COALESCE_MS = 5;
 
-function announceCommit(topic: string): void {
+/** Tells this process's readers (at once) and other processes (one NOTIFY soon) that `topic` has new events. */
+export function announceOutboxCommit(topic: string): void {
   for (const listener of listeners) listener.wake(topic);
   pendingTopics.add(topic);
   if (flushScheduled) return;

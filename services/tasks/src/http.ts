@@ -1,4 +1,10 @@
-import { appendToOutbox, createEvent, type EventOrigin } from '@switchyard/bus';
+import {
+  announceOutboxCommit,
+  appendToOutbox,
+  createEvent,
+  type EventOrigin,
+  outboxInsert,
+} from '@switchyard/bus';
 import {
   DESCRIPTION_MAX_LENGTH,
   type ServiceDeps,
@@ -15,7 +21,7 @@ import { type HttpApp, problems, type Queryable, withTransaction } from '@switch
 import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { applyPatch, decodeCursor, encodeCursor, newTask, parseSort } from './domain.ts';
-import { deleteTask, findTask, insertTask, listTasks, updateTask } from './store.ts';
+import { deleteTask, findTask, insertTaskWithEvent, listTasks, updateTask } from './store.ts';
 
 const Title = Type.String({ minLength: 1, maxLength: TITLE_MAX_LENGTH });
 const Description = Type.Union([Type.String({ maxLength: DESCRIPTION_MAX_LENGTH }), Type.Null()]);
@@ -77,6 +83,11 @@ function notBlank(title: string | undefined): void {
 }
 
 export function registerTaskRoutes(app: HttpApp, deps: ServiceDeps): void {
+  function taskEvent(type: TaskEventType, task: Task, origin: EventOrigin, changes?: TaskChanges) {
+    const data: TaskEventData = { task, ...(changes ? { changes } : {}) };
+    return createEvent({ type, subject: task.id, data }, origin, { ...deps, source: SOURCE });
+  }
+
   async function emit(
     tx: Queryable,
     type: TaskEventType,
@@ -84,9 +95,7 @@ export function registerTaskRoutes(app: HttpApp, deps: ServiceDeps): void {
     origin: EventOrigin,
     changes?: TaskChanges,
   ) {
-    const data: TaskEventData = { task, ...(changes ? { changes } : {}) };
-    const event = createEvent({ type, subject: task.id, data }, origin, { ...deps, source: SOURCE });
-    await appendToOutbox(tx, TASK_EVENTS_TOPIC, [event]);
+    await appendToOutbox(tx, TASK_EVENTS_TOPIC, [taskEvent(type, task, origin, changes)]);
   }
 
   for (const { path, hide } of PREFIXES) {
@@ -140,10 +149,10 @@ export function registerTaskRoutes(app: HttpApp, deps: ServiceDeps): void {
       async (request, reply) => {
         notBlank(request.body.title);
         const task = newTask(request.body, deps.ids(), deps.clock());
-        await withTransaction(deps.db, async (tx) => {
-          await insertTask(tx, task);
-          await emit(tx, 'task.created', task, originOf(request));
-        });
+        // The row and its event in one statement: atomic, and one round trip instead of four.
+        const event = taskEvent('task.created', task, originOf(request));
+        await insertTaskWithEvent(deps.db, task, outboxInsert(TASK_EVENTS_TOPIC, [event], 7));
+        announceOutboxCommit(TASK_EVENTS_TOPIC);
         return reply.code(201).header('location', `/api/v1/tasks/${task.id}`).send(task);
       },
     );

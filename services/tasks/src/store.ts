@@ -17,15 +17,21 @@ function toTask(row: TaskRow): Task {
   return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
 }
 
-export async function insertTask(db: Queryable, task: Task): Promise<void> {
-  await db.query(`INSERT INTO tasks.tasks (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`, [
-    task.id,
-    task.title,
-    task.description,
-    task.status,
-    task.created_at,
-    task.updated_at,
-  ]);
+/**
+ * Inserts the task and runs `event` (a statement numbering its parameters from $7: the outbox insert of
+ * the task's event) in the same statement, so both commit together in one round trip.
+ */
+export async function insertTaskWithEvent(
+  db: Queryable,
+  task: Task,
+  event: { sql: string; values: unknown[] },
+): Promise<void> {
+  await db.query(
+    `WITH task AS (INSERT INTO tasks.tasks (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) RETURNING 1),
+          event AS (${event.sql})
+     SELECT 1`,
+    [task.id, task.title, task.description, task.status, task.created_at, task.updated_at, ...event.values],
+  );
 }
 
 export async function findTask(
