@@ -219,18 +219,30 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
     },
 
     async handleBatchInTransaction(tx, events) {
-      for (const [index, message] of events.entries()) {
-        const { topic } = message;
+      const inspected = events.map((message, index) => {
         const inspection = inspectMessage(message);
         if (inspection.kind === 'malformed' || inspection.kind === 'schema') {
-          throw new BatchFailure(index, false, new Error(`${topic}: ${inspection.error}`));
+          throw new BatchFailure(index, false, new Error(`${message.topic}: ${inspection.error}`));
         }
-        const eventLog = log.child({ event_id: inspection.event.id, event_type: inspection.event.type });
+        return inspection;
+      });
+      // One statement marks the whole batch processed; what it reports as new is what gets handled.
+      const fresh = new Set(
+        (
+          await tx.query<{ event_id: string }>(
+            `INSERT INTO bus.processed_events (consumer_group, event_id)
+             SELECT $1, id FROM unnest($2::uuid[]) AS id
+             ON CONFLICT DO NOTHING RETURNING event_id`,
+            [group, inspected.map((inspection) => inspection.event.id)],
+          )
+        ).rows.map((row) => row.event_id),
+      );
+      for (const [index, inspection] of inspected.entries()) {
+        const { event } = inspection;
+        if (!fresh.delete(event.id) || inspection.kind === 'foreign') continue;
+        const eventLog = log.child({ event_id: event.id, event_type: event.type });
         try {
-          await deliverOnce(tx, group, inspection.event, inspection.kind === 'foreign' ? noop : handler, {
-            log: eventLog,
-            attempt: 1,
-          });
+          await handler(event, { tx, log: eventLog, attempt: 1 });
         } catch (error) {
           eventLog.warn({ err: error, attempt: 1, of: policy.retryDelaysMs.length + 1 }, 'handler failed');
           throw new BatchFailure(index, true, error);
