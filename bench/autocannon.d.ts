@@ -1,4 +1,5 @@
-// autocannon ships no types: only the part of its programmatic API that bench/tasks.ts uses.
+// autocannon ships no types: only the part of its programmatic API that bench/tasks.ts and bench/activity.ts
+// use.
 declare module 'autocannon' {
   namespace autocannon {
     interface Options {
@@ -11,6 +12,25 @@ declare module 'autocannon' {
       body?: string;
       /** Seconds to wait for a response. */
       timeout?: number;
+      /** Requests to send in total (duration is then ignored). */
+      amount?: number;
+      /** Requests per second over all connections; unlimited when absent. */
+      overallRate?: number;
+      /** The sequence each connection sends, over and over. */
+      requests?: Request[];
+    }
+
+    /** What `setupRequest` may change on a request before it is sent. */
+    interface RequestParams {
+      method?: string;
+      path?: string;
+      headers?: Record<string, string>;
+      body?: string | Buffer;
+    }
+
+    interface Request extends RequestParams {
+      /** Called before each send; returns the request to send. */
+      setupRequest?: (request: RequestParams, context: Record<string, unknown>) => RequestParams;
     }
 
     /** hdr-histogram-percentiles-obj: latencies in milliseconds, requests per second sample. */
