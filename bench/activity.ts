@@ -363,7 +363,8 @@ function batchLoad(
   let next = 0;
   return {
     url: `${url}/api/v1/activity/events:batch`,
-    connections,
+    // autocannon refuses more connections than requests.
+    connections: 'amount' in limit ? Math.min(connections, limit.amount) : connections,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     timeout: 60,
