@@ -119,6 +119,16 @@ export function cursorAfter(a: OutboxCursor, b: OutboxCursor): boolean {
 }
 
 /**
+ * `topic = $1` for the usual single topic, so the planner walks the (topic, txid, position) index in
+ * order; `topic = ANY($1)` made it scan and sort the whole backlog behind the cursor (174 ms against
+ * 0.17 ms per read with 100,000 rows behind, before the table had statistics).
+ */
+function topicFilter(topics: string[] | null): string {
+  if (topics === null) return '$1::text[] IS NULL';
+  return topics.length === 1 ? 'topic = $1::text' : 'topic = ANY($1::text[])';
+}
+
+/**
  * Reads events of `topics` (every topic when null) after `cursor`, in commit-safe order. Only
  * transactions older than the oldest still-open one are visible, so an event whose transaction commits
  * late is read late, never skipped.
@@ -141,12 +151,12 @@ export async function readOutbox(
   }>(
     `SELECT txid::text AS txid_text, position::text AS position_text, topic, partition_key, event_id, envelope, headers
        FROM bus.outbox
-      WHERE ($1::text[] IS NULL OR topic = ANY($1))
+      WHERE ${topicFilter(topics)}
         AND (txid, position) > ($2::text::xid8, $3::bigint)
         AND txid < pg_snapshot_xmin(pg_current_snapshot())
       ORDER BY txid, position
       LIMIT $4`,
-    [topics, cursor.txid.toString(), cursor.position.toString(), limit],
+    [topics?.length === 1 ? topics[0] : topics, cursor.txid.toString(), cursor.position.toString(), limit],
   );
   return result.rows.map((row) => ({
     cursor: { txid: BigInt(row.txid_text), position: BigInt(row.position_text) },
