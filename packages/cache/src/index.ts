@@ -1,0 +1,3 @@
+export { CACHE_TTL_SECONDS, cacheKeys } from './keys.ts';
+export { createMemoryCache, type MemoryCacheOptions } from './memory.ts';
+export type { Cache } from './port.ts';
