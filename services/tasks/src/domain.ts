@@ -9,9 +9,10 @@ export interface NewTaskInput {
 
 export type TaskPatch = Partial<{ title: string; description: string | null; status: TaskStatus }>;
 
-export function newTask(input: NewTaskInput, id: string, now: Date): Task {
+export function newTask(input: NewTaskInput, id: string, now: Date, ownerId: string | null = null): Task {
   const at = now.toISOString();
   return {
+    owner_id: ownerId,
     id,
     title: input.title,
     description: input.description ?? null,
@@ -19,6 +20,22 @@ export function newTask(input: NewTaskInput, id: string, now: Date): Task {
     created_at: at,
     updated_at: at,
   };
+}
+
+/**
+ * Whose tasks a caller may see: everyone's with `tasks:all`, otherwise only their own (undefined means
+ * no restriction).
+ */
+export function ownerScope(
+  identity: { userId: string; role: string } | undefined,
+  seesAll: boolean,
+): string | undefined {
+  if (seesAll) return undefined;
+  return identity?.userId ?? '00000000-0000-0000-0000-000000000000';
+}
+
+export function visibleTo(task: Task, owner: string | undefined): boolean {
+  return owner === undefined || task.owner_id === owner;
 }
 
 /** Applies a patch; returns null when it changes nothing, so no update and no event happen. */

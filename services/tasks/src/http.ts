@@ -6,6 +6,7 @@ import {
   outboxInsert,
 } from '@switchyard/bus';
 import {
+  can,
   DESCRIPTION_MAX_LENGTH,
   type ServiceDeps,
   TASK_EVENTS_TOPIC,
@@ -20,7 +21,15 @@ import {
 import { type HttpApp, problems, type Queryable, withTransaction } from '@switchyard/kernel';
 import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { applyPatch, decodeCursor, encodeCursor, newTask, parseSort } from './domain.ts';
+import {
+  applyPatch,
+  decodeCursor,
+  encodeCursor,
+  newTask,
+  ownerScope,
+  parseSort,
+  visibleTo,
+} from './domain.ts';
 import { deleteTask, findTask, insertTaskWithEvent, listTasks, updateTask } from './store.ts';
 
 const Title = Type.String({ minLength: 1, maxLength: TITLE_MAX_LENGTH });
@@ -73,6 +82,12 @@ function originOf(request: FastifyRequest): EventOrigin {
   };
 }
 
+/** The owner a caller is limited to, or undefined when they see every task. */
+function scopeOf(request: FastifyRequest): string | undefined {
+  const identity = request.identity;
+  return ownerScope(identity, identity !== undefined && can(identity.role, 'tasks:all'));
+}
+
 function notBlank(title: string | undefined): void {
   if (title !== undefined && title.trim() === '') {
     throw problems.validation(
@@ -111,9 +126,11 @@ export function registerTaskRoutes(app: HttpApp, deps: ServiceDeps): void {
         const sort = parseSort(request.query.sort);
         const after = request.query.cursor ? decodeCursor(request.query.cursor, sort) : undefined;
         const limit = request.query.limit ?? 50;
+        const owner = scopeOf(request);
         const tasks = await listTasks(deps.db, {
           sort,
           limit,
+          ...(owner ? { ownerId: owner } : {}),
           ...(request.query.status ? { status: request.query.status } : {}),
           ...(after ? { after } : {}),
         });
@@ -135,7 +152,7 @@ export function registerTaskRoutes(app: HttpApp, deps: ServiceDeps): void {
       },
       async (request) => {
         const task = await findTask(deps.db, request.params.id);
-        if (!task) throw problems.notFound('task', request.params.id);
+        if (!task || !visibleTo(task, scopeOf(request))) throw problems.notFound('task', request.params.id);
         return task;
       },
     );
@@ -148,10 +165,10 @@ export function registerTaskRoutes(app: HttpApp, deps: ServiceDeps): void {
       },
       async (request, reply) => {
         notBlank(request.body.title);
-        const task = newTask(request.body, deps.ids(), deps.clock());
+        const task = newTask(request.body, deps.ids(), deps.clock(), request.identity?.userId ?? null);
         // The row and its event in one statement: atomic, and one round trip instead of four.
         const event = taskEvent('task.created', task, originOf(request));
-        await insertTaskWithEvent(deps.db, task, outboxInsert(TASK_EVENTS_TOPIC, [event], 7));
+        await insertTaskWithEvent(deps.db, task, outboxInsert(TASK_EVENTS_TOPIC, [event], 8));
         announceOutboxCommit(TASK_EVENTS_TOPIC);
         return reply.code(201).header('location', `/api/v1/tasks/${task.id}`).send(task);
       },
@@ -174,7 +191,9 @@ export function registerTaskRoutes(app: HttpApp, deps: ServiceDeps): void {
         notBlank(request.body.title);
         return withTransaction(deps.db, async (tx) => {
           const current = await findTask(tx, request.params.id, { forUpdate: true });
-          if (!current) throw problems.notFound('task', request.params.id);
+          if (!current || !visibleTo(current, scopeOf(request))) {
+            throw problems.notFound('task', request.params.id);
+          }
           const updated = applyPatch(current, request.body, deps.clock());
           if (!updated) return current;
           await updateTask(tx, updated.task);
@@ -192,7 +211,7 @@ export function registerTaskRoutes(app: HttpApp, deps: ServiceDeps): void {
       },
       async (request, reply) => {
         await withTransaction(deps.db, async (tx) => {
-          const deleted = await deleteTask(tx, request.params.id);
+          const deleted = await deleteTask(tx, request.params.id, scopeOf(request));
           if (!deleted) throw problems.notFound('task', request.params.id);
           await emit(tx, 'task.deleted', deleted, originOf(request));
         });

@@ -9,16 +9,17 @@ interface TaskRow {
   status: TaskStatus;
   created_at: Date;
   updated_at: Date;
+  owner_id: string | null;
 }
 
-const COLUMNS = 'id, title, description, status, created_at, updated_at';
+const COLUMNS = 'id, title, description, status, created_at, updated_at, owner_id';
 
 function toTask(row: TaskRow): Task {
   return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
 }
 
 /**
- * Inserts the task and runs `event` (a statement numbering its parameters from $7: the outbox insert of
+ * Inserts the task and runs `event` (a statement numbering its parameters from $8: the outbox insert of
  * the task's event) in the same statement, so both commit together in one round trip.
  */
 export async function insertTaskWithEvent(
@@ -27,10 +28,19 @@ export async function insertTaskWithEvent(
   event: { sql: string; values: unknown[] },
 ): Promise<void> {
   await db.query(
-    `WITH task AS (INSERT INTO tasks.tasks (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) RETURNING 1),
+    `WITH task AS (INSERT INTO tasks.tasks (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING 1),
           event AS (${event.sql})
      SELECT 1`,
-    [task.id, task.title, task.description, task.status, task.created_at, task.updated_at, ...event.values],
+    [
+      task.id,
+      task.title,
+      task.description,
+      task.status,
+      task.created_at,
+      task.updated_at,
+      task.owner_id ?? null,
+      ...event.values,
+    ],
   );
 }
 
@@ -54,14 +64,20 @@ export async function updateTask(db: Queryable, task: Task): Promise<void> {
   );
 }
 
-export async function deleteTask(db: Queryable, id: string): Promise<Task | null> {
-  const result = await db.query<TaskRow>(`DELETE FROM tasks.tasks WHERE id = $1 RETURNING ${COLUMNS}`, [id]);
+/** Deletes the task, only when `ownerId` (if given) owns it. */
+export async function deleteTask(db: Queryable, id: string, ownerId?: string): Promise<Task | null> {
+  const result = await db.query<TaskRow>(
+    `DELETE FROM tasks.tasks WHERE id = $1 AND ($2::uuid IS NULL OR owner_id = $2) RETURNING ${COLUMNS}`,
+    [id, ownerId ?? null],
+  );
   const row = result.rows[0];
   return row ? toTask(row) : null;
 }
 
 export interface ListQuery {
   status?: TaskStatus;
+  /** Only this user's tasks. */
+  ownerId?: string;
   sort: ListSort;
   after?: ListCursor;
   limit: number;
@@ -74,6 +90,10 @@ export async function listTasks(db: Queryable, query: ListQuery): Promise<Task[]
   if (query.status) {
     values.push(query.status);
     where.push(`status = $${values.length}`);
+  }
+  if (query.ownerId) {
+    values.push(query.ownerId);
+    where.push(`owner_id = $${values.length}`);
   }
   const field = query.sort.field;
   const direction = query.sort.descending ? 'DESC' : 'ASC';

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Task } from '@switchyard/contracts';
 import { HttpProblem } from '@switchyard/kernel';
-import { applyPatch, decodeCursor, encodeCursor, newTask, parseSort } from '../src/domain.ts';
+import {
+  applyPatch,
+  decodeCursor,
+  encodeCursor,
+  newTask,
+  ownerScope,
+  parseSort,
+  visibleTo,
+} from '../src/domain.ts';
 
 const t0 = new Date('2026-11-22T10:00:00.000Z');
 const t1 = new Date('2026-11-22T10:05:00.000Z');
@@ -12,6 +20,7 @@ describe('tasks domain', () => {
   describe('newTask', () => {
     it('given only a title, when created, then it is pending with no description and equal timestamps', () => {
       assert.deepEqual(newTask({ title: 'a' }, id, t0), {
+        owner_id: null,
         id,
         title: 'a',
         description: null,
@@ -19,6 +28,24 @@ describe('tasks domain', () => {
         created_at: t0.toISOString(),
         updated_at: t0.toISOString(),
       });
+    });
+  });
+
+  describe('ownerScope', () => {
+    it('given tasks:all, then the caller sees every task', () => {
+      const scope = ownerScope({ userId: id, role: 'operator' }, true);
+      assert.equal(scope, undefined);
+      assert.equal(visibleTo(newTask({ title: 'a' }, id, t0, 'someone-else'), scope), true);
+    });
+    it('given no tasks:all, then only tasks the caller owns are visible', () => {
+      const scope = ownerScope({ userId: 'me', role: 'member' }, false);
+      assert.equal(visibleTo(newTask({ title: 'a' }, id, t0, 'me'), scope), true);
+      assert.equal(visibleTo(newTask({ title: 'a' }, id, t0, 'someone-else'), scope), false);
+      assert.equal(
+        visibleTo(newTask({ title: 'a' }, id, t0, null), scope),
+        false,
+        'ownerless tasks are not theirs',
+      );
     });
   });
 
