@@ -5,23 +5,47 @@
  * - Each topic is a durable **fanout** exchange named after the topic. The key does not route (every queue
  *   bound to the exchange gets every message); it travels as the routing key (when it fits AMQP's 255-byte
  *   limit) and always in the `x-switchyard-key` header, which is taken out again on delivery.
- * - Each consumer group is one durable classic queue named exactly after the group, bound to the exchange of
- *   every topic the group consumes. Several groups → several queues → fan-out; several consumers on one
- *   group's queue → competing consumers, each message to one of them. Bindings are only ever added: a
- *   topic dropped from a group's list stays bound until an operator unbinds it.
+ * - Each consumer group is one durable classic queue named exactly after the group (unless `groupQueues`
+ *   gives it a routed queue, below), bound to the exchange of every topic the group consumes. Several
+ *   groups → several queues → fan-out; several consumers on one group's queue → competing consumers, each
+ *   message to one of them. Bindings are only ever added: a topic dropped from a group's list stays bound
+ *   until an operator unbinds it.
  * - A group's queue exists from its first `consume` on; RabbitMQ drops what a topic's exchange received
  *   before any queue was bound to it. So "a new group starts from the oldest message the broker still
  *   has" means here: from the moment the group was first declared. Such drops are logged (mandatory flag,
  *   one warning per topic).
  * - Source system C's notification topology (`declareNotificationTopology`) is declared on every connect.
  *
+ * Routed queues (`routes`, `groupQueues`: an explicit table the application passes, empty by default)
+ * - A route picks events of one topic by CloudEvent type and the value of one field of their data
+ *   (`ce_type` header and the JSON value in binary mode, the envelope in structured mode) and publishes
+ *   each such event a second time, to a fixed exchange with a fixed routing key: apps/server sends
+ *   `notification.delivery.requested` with `data.channel` `email` / `push` to `notifications.direct` with
+ *   routing key `email` / `push`, so the work waits in source C's `email.queue` / `push.queue` even while
+ *   no worker runs. The topic's own exchange still gets it, so every other group sees what it saw before.
+ *   The copy carries the topic in the `x-switchyard-topic` header (taken out again on delivery), so its
+ *   consumers, dead letters and replays name the topic, not the exchange.
+ * - `groupQueues` names, per consumer group, an existing queue it reads instead of a queue of its own;
+ *   that queue is not bound to the group's topics, so the group gets only what the routes put in it. The
+ *   queue is shared like any group queue: every consumer of the group (and any outside worker reading
+ *   it) competes for its messages. `selection` tells the bus which events such a group gets, so `drain`
+ *   does not wait for the others.
+ * - The exchanges of the routes and the queues of `groupQueues` are not declared here (they are part of a
+ *   topology, like source C's, with its dead-letter arguments); connecting fails while one is missing.
+ *   A queue a group used to have before it was given a routed queue stays bound and fills up until an
+ *   operator deletes it.
+ *
  * Delivery
  * - Publishing goes through one confirm channel; messages are persistent, `application/json`, with the
- *   CloudEvent id (`ce-id` or `id` header) as message id. `publish` resolves when every message is confirmed
- *   and rejects on a nack, a closed channel, or when the transport is not connected.
+ *   CloudEvent id (`ce-id`, `ce_id` or `id` header) as message id. `publish` resolves when every message
+ *   is confirmed and rejects on a nack, a closed channel, or when the transport is not connected.
  * - Consumers ack manually, after the handler resolved, with prefetch `options.prefetch ?? 2 × concurrency`.
  *   Up to `concurrency` handlers run at once; messages with one key run one after another in delivery order
  *   (createKeyedQueue).
+ * - A message the handler reports as `dead_lettered` (the runner gave up on it and recorded it in
+ *   `bus.dead_letters`) is rejected without requeue (basic.nack, requeue=false) instead of acked: a queue
+ *   with a dead-letter exchange (`email.queue`, `push.queue` → `notifications.dlx` → `failed.queue`) moves
+ *   it there; a queue without one (every group queue declared here) discards it, exactly as an ack would.
  * - When a handler rejects, the consumer **rewinds** rather than nacking that message alone (a lone requeue
  *   would let the same key's next messages, already delivered to us, overtake it): it stops starting
  *   handlers and cancels its subscription, lets the handlers already running finish (and acks them), waits
@@ -65,6 +89,8 @@ export const FAILED_ROUTING_KEY = 'failed';
 
 /** The header carrying the partition key; removed from the headers handed to consumers. */
 export const KEY_HEADER = 'x-switchyard-key';
+/** The header carrying the topic of a routed copy; removed from the headers handed to consumers. */
+export const TOPIC_HEADER = 'x-switchyard-topic';
 
 const MAX_RECONNECT_DELAY_MS = 30_000;
 const MAX_ROUTING_KEY_BYTES = 255;
@@ -92,10 +118,37 @@ export async function declareNotificationTopology(channel: Channel): Promise<voi
   await channel.bindQueue(FAILED_QUEUE, NOTIFICATIONS_DLX, FAILED_ROUTING_KEY);
 }
 
+/** Where a routed event is published besides its topic's exchange. */
+export interface RabbitDestination {
+  exchange: string;
+  routingKey: string;
+  /** The queue that exchange and routing key fill (bound by the topology), for groups reading it. */
+  queue: string;
+}
+
+/** Routes some events of a topic to a fixed exchange and routing key as well (see the module comment). */
+export interface RabbitRoute {
+  /** The topic's name on the broker (namespace included). */
+  topic: string;
+  /** CloudEvent type of the events routed. */
+  type: string;
+  /** Top-level field of the event's data whose value picks the destination. */
+  dataField: string;
+  /** Value → destination; events with any other value (or none) go to their topic's exchange only. */
+  values: Record<string, RabbitDestination>;
+}
+
 export interface RabbitTransportOptions {
   /** amqp://user:password@host:port/vhost */
   url: string;
   log: Logger;
+  /** Events also published to a fixed exchange and routing key. None by default. */
+  routes?: RabbitRoute[];
+  /**
+   * Consumer group (name on the broker) → existing queue it consumes instead of a queue of its own, e.g.
+   * `{ 'delivery-email': 'email.queue' }`. None by default.
+   */
+  groupQueues?: Record<string, string>;
   /** Unacked messages per consumer; default 2 × the consumer's concurrency. */
   prefetch?: number;
   /** First reconnect delay; doubles per failed attempt up to 30 s. Default 1000. */
@@ -141,30 +194,53 @@ function headerText(value: unknown): string {
   );
 }
 
-function toTransportMessage(message: ConsumeMessage): TransportMessage {
+/** `defaultTopic`: for a message without a topic header, when its exchange is not a topic's. */
+function toTransportMessage(message: ConsumeMessage, defaultTopic?: string): TransportMessage {
   const raw: Record<string, unknown> = message.properties.headers ?? {};
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) {
-    if (name !== KEY_HEADER) headers[name] = headerText(value);
+    if (name !== KEY_HEADER && name !== TOPIC_HEADER) headers[name] = headerText(value);
   }
   const key = raw[KEY_HEADER];
+  const topic = raw[TOPIC_HEADER];
   return {
-    topic: message.fields.exchange,
+    topic: topic === undefined ? (defaultTopic ?? message.fields.exchange) : headerText(topic),
     key: key === undefined ? message.fields.routingKey : headerText(key),
     value: message.content,
     headers,
   };
 }
 
-function publishOptions(message: TransportMessage): Options.Publish {
-  const messageId = message.headers['ce-id'] ?? message.headers.id;
+function publishOptions(
+  message: TransportMessage,
+  extraHeaders: Record<string, string> = {},
+): Options.Publish {
+  // `ce_id` is how the outbox relay sends it (CloudEvents binary mode, binding.ts).
+  const messageId = message.headers['ce-id'] ?? message.headers.ce_id ?? message.headers.id;
   return {
     persistent: true,
     mandatory: true,
     contentType: 'application/json',
     ...(messageId ? { messageId } : {}),
-    headers: { ...message.headers, [KEY_HEADER]: message.key },
+    headers: { ...message.headers, [KEY_HEADER]: message.key, ...extraHeaders },
   };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The CloudEvent type and data a message carries, in binary or structured mode; undefined if unreadable. */
+function eventOf(message: TransportMessage): { type: unknown; data: unknown } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message.value.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const binaryType = message.headers.ce_type;
+  if (binaryType !== undefined) return { type: binaryType, data: parsed };
+  return isRecord(parsed) ? { type: parsed.type, data: parsed.data } : undefined;
 }
 
 function routingKeyOf(key: string): string {
@@ -185,6 +261,31 @@ export function createRabbitTransport(options: RabbitTransportOptions): RabbitTr
   const log = options.log.child({ component: 'bus-rabbitmq', broker: describe(options.url) });
   const reconnectDelayMs = options.reconnectDelayMs ?? 1_000;
   const retryDelayMs = options.retryDelayMs ?? 1_000;
+  const routes = options.routes ?? [];
+  const groupQueues = options.groupQueues ?? {};
+  const routedTopics = new Set(routes.map((route) => route.topic));
+  const routeExchanges = new Set(
+    routes.flatMap((route) => Object.values(route.values).map((destination) => destination.exchange)),
+  );
+
+  /** Where `message` goes besides its topic's exchange, if a route picks it. */
+  function destinationOf(message: TransportMessage): RabbitDestination | undefined {
+    if (!routedTopics.has(message.topic)) return undefined;
+    const event = eventOf(message);
+    if (!event || !isRecord(event.data)) return undefined;
+    for (const route of routes) {
+      if (route.topic !== message.topic || route.type !== event.type) continue;
+      const value = event.data[route.dataField];
+      if (typeof value === 'string' && Object.hasOwn(route.values, value)) return route.values[value];
+    }
+    return undefined;
+  }
+
+  /** Fails (closing `channel`) unless every exchange and queue the routing table names exists. */
+  async function checkRouting(channel: Channel): Promise<void> {
+    for (const exchange of routeExchanges) await channel.checkExchange(exchange);
+    for (const queue of new Set(Object.values(groupQueues))) await channel.checkQueue(queue);
+  }
 
   let model: ChannelModel | null = null;
   let publisher: ConfirmChannel | null = null;
@@ -225,10 +326,23 @@ export function createRabbitTransport(options: RabbitTransportOptions): RabbitTr
   function watchPublisher(on: ChannelModel, channel: ConfirmChannel) {
     channel.on('error', (error: Error) => log.warn({ err: error }, 'publish channel error'));
     channel.on('return', (message: Message) => {
-      const topic = message.fields.exchange;
-      if (unroutableWarned.has(topic)) return;
-      unroutableWarned.add(topic);
-      log.warn({ topic }, 'no queue is bound to this topic yet: RabbitMQ dropped the message (warned once)');
+      const { exchange, routingKey } = message.fields;
+      if (routeExchanges.has(exchange)) {
+        const where = `${exchange} ${routingKey}`;
+        if (unroutableWarned.has(where)) return;
+        unroutableWarned.add(where);
+        log.warn(
+          { exchange, routing_key: routingKey },
+          'no queue is bound to this routing key: RabbitMQ dropped the routed copy (warned once)',
+        );
+        return;
+      }
+      if (unroutableWarned.has(exchange)) return;
+      unroutableWarned.add(exchange);
+      log.warn(
+        { topic: exchange },
+        'no queue is bound to this topic yet: RabbitMQ dropped the message (warned once)',
+      );
     });
     channel.on('close', () => {
       if (publisher !== channel) return;
@@ -284,6 +398,7 @@ export function createRabbitTransport(options: RabbitTransportOptions): RabbitTr
       await withChannel(next, async (setup) => {
         await declareNotificationTopology(setup);
         await declareTopics(setup, topics);
+        await checkRouting(setup);
       });
       channel = await next.createConfirmChannel();
       if (lost) throw new Error('connection closed during setup');
@@ -342,7 +457,20 @@ export function createRabbitTransport(options: RabbitTransportOptions): RabbitTr
   ): GroupConsumer {
     const queue = createKeyedQueue(consumeOptions.concurrency);
     const prefetch = Math.max(1, options.prefetch ?? consumeOptions.concurrency * 2);
-    const clog = log.child({ consumer_group: group });
+    const routedQueue = Object.hasOwn(groupQueues, group) ? groupQueues[group] : undefined;
+    const queueName = routedQueue ?? group;
+    // A message put in a routed queue from outside (without the topic header) belongs to the topic of the
+    // route that fills the queue: dead letters and replays then name a topic, never the exchange.
+    const defaultTopic =
+      routedQueue === undefined
+        ? undefined
+        : (routes.find((route) =>
+            Object.values(route.values).some((destination) => destination.queue === routedQueue),
+          )?.topic ?? groupTopics[0]);
+    const clog = log.child({
+      consumer_group: group,
+      ...(routedQueue === undefined ? {} : { queue: routedQueue }),
+    });
 
     interface Session {
       channel: Channel;
@@ -392,12 +520,13 @@ export function createRabbitTransport(options: RabbitTransportOptions): RabbitTr
         void closeSession(current).then(scheduleReattach);
         return;
       }
-      const message = toTransportMessage(delivery);
+      const message = toTransportMessage(delivery, defaultTopic);
       const handled = queue.schedule(message.key, async () => {
         // Not started: left unacked, RabbitMQ delivers it again once this channel is closed.
         if (halted || session !== current || !current.open) return;
+        let outcome: Awaited<ReturnType<TransportHandler>>;
         try {
-          await handler(message);
+          outcome = await handler(message);
         } catch (error) {
           clog.warn(
             { err: error, topic: message.topic, key: message.key },
@@ -408,7 +537,8 @@ export function createRabbitTransport(options: RabbitTransportOptions): RabbitTr
         }
         if (!current.open) return; // the connection went: RabbitMQ redelivers it
         try {
-          current.channel.ack(delivery);
+          if (outcome === 'dead_lettered') current.channel.nack(delivery, false, false);
+          else current.channel.ack(delivery);
         } catch (error) {
           clog.debug({ err: error }, 'ack failed (channel closing); message will be redelivered');
         }
@@ -447,13 +577,20 @@ export function createRabbitTransport(options: RabbitTransportOptions): RabbitTr
       });
       try {
         await channel.prefetch(prefetch);
-        await channel.assertQueue(group, { durable: true });
-        await declareTopics(channel, groupTopics);
-        for (const topic of groupTopics) await channel.bindQueue(group, topic, '');
+        if (routedQueue === undefined) {
+          await channel.assertQueue(group, { durable: true });
+          await declareTopics(channel, groupTopics);
+          for (const topic of groupTopics) await channel.bindQueue(group, topic, '');
+        } else {
+          // Declared by its topology with arguments this transport does not know: only checked.
+          await channel.checkQueue(routedQueue);
+        }
         session = current;
-        const { consumerTag } = await channel.consume(group, (delivery) => onDelivery(current, delivery), {
-          noAck: false,
-        });
+        const { consumerTag } = await channel.consume(
+          queueName,
+          (delivery) => onDelivery(current, delivery),
+          { noAck: false },
+        );
         current.tag = consumerTag;
       } catch (error) {
         if (session === current) session = null;
@@ -545,16 +682,36 @@ export function createRabbitTransport(options: RabbitTransportOptions): RabbitTr
       }
       const channel = publisher;
       if (!channel) throw new Error('RabbitMQ transport is not connected');
+      // A routed event's copy goes right after it, on the same channel: both keep the publish order.
+      const copies = messages.flatMap((message) => {
+        const topicCopy = {
+          exchange: message.topic,
+          routingKey: routingKeyOf(message.key),
+          value: message.value,
+          options: publishOptions(message),
+        };
+        const destination = destinationOf(message);
+        if (!destination) return [topicCopy];
+        return [
+          topicCopy,
+          {
+            exchange: destination.exchange,
+            routingKey: destination.routingKey,
+            value: message.value,
+            options: publishOptions(message, { [TOPIC_HEADER]: message.topic }),
+          },
+        ];
+      });
       const confirms: Promise<void>[] = [];
-      for (const message of messages) {
+      for (const copy of copies) {
         let writable = true;
         const confirmed = new Promise<void>((resolve, reject) => {
           try {
             writable = channel.publish(
-              message.topic,
-              routingKeyOf(message.key),
-              message.value,
-              publishOptions(message),
+              copy.exchange,
+              copy.routingKey,
+              copy.value,
+              copy.options,
               (error: unknown) => {
                 if (error) reject(new Error(`RabbitMQ did not confirm a message: ${errorText(error)}`));
                 else resolve();
@@ -580,7 +737,7 @@ export function createRabbitTransport(options: RabbitTransportOptions): RabbitTr
         }
       }
       await Promise.all(confirms);
-      if (confirms.length < messages.length)
+      if (confirms.length < copies.length)
         throw new Error('RabbitMQ publish channel closed while publishing');
     },
 
@@ -600,6 +757,18 @@ export function createRabbitTransport(options: RabbitTransportOptions): RabbitTr
       }
       // Disconnected: the consumer subscribes when the connection is back.
       return consumer;
+    },
+
+    selection(group) {
+      if (!Object.hasOwn(groupQueues, group)) return undefined;
+      const queueName = groupQueues[group];
+      return routes.flatMap((route) => {
+        const values = Object.entries(route.values)
+          .filter(([, destination]) => destination.queue === queueName)
+          .map(([value]) => value);
+        if (values.length === 0) return [];
+        return [{ topic: route.topic, type: route.type, dataField: route.dataField, values }];
+      });
     },
 
     async close() {

@@ -1,0 +1,385 @@
+import type { Channel, DeliveryStatus, Priority } from '@switchyard/contracts';
+import type { Queryable } from '@switchyard/kernel';
+import type { PlannedDelivery } from './domain.ts';
+
+export interface StoredRequest {
+  request_id: string;
+  idempotency_key: string | null;
+  body_hash: string;
+  status: 'scheduled' | 'accepted' | 'cancelled';
+  priority: Priority;
+  category: string | null;
+  template_code: string | null;
+  /** The template of each channel (from template_code or templates). */
+  templates: Record<string, string> | null;
+  language: string | null;
+  variables: Record<string, unknown>;
+  content: { subject?: string; text: string; html?: string } | null;
+  channels: Channel[];
+  scheduled_at: Date | null;
+  created_by: string | null;
+  created_at: Date;
+}
+
+const REQUEST_COLUMNS =
+  'request_id, idempotency_key, body_hash, status, priority, category, template_code, templates, language, variables, content, channels, scheduled_at, created_by, created_at';
+
+/** Where the outbox insert's parameters start in `insertRequest`. */
+export const FIRST_EVENT_PARAMETER = 17;
+
+/**
+ * Stores the request and its deliveries and runs `event` (the outbox insert, parameters from $17) in one
+ * statement. Returns false when the request id or idempotency key exists already: then nothing is
+ * written, the event included (it is made conditional on the request row).
+ */
+export async function insertRequest(
+  db: Queryable,
+  request: StoredRequest,
+  deliveries: (PlannedDelivery & { id: string })[],
+  event: { sql: string; values: unknown[] } | undefined,
+): Promise<boolean> {
+  const result = await db.query<{ inserted: number }>(
+    `WITH request AS (
+       INSERT INTO notifications.requests (${REQUEST_COLUMNS}, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $16, $8, $9, $10, $11, $12, $13, $14, $14)
+       ON CONFLICT DO NOTHING
+       RETURNING request_id
+     ),
+     deliveries AS (
+       INSERT INTO notifications.deliveries (id, request_id, recipient_index, user_id, address, channel, status, reason, updated_at)
+       SELECT d.id, request.request_id, d.recipient_index, d.user_id, d.address, d.channel, d.status, d.reason, $14
+         FROM request, jsonb_to_recordset($15::jsonb)
+           AS d(id uuid, recipient_index int, user_id uuid, address text, channel text, status text, reason text)
+       RETURNING 1
+     )
+     ${event ? `, event AS (${event.sql.replace('RETURNING 1', 'WHERE EXISTS (SELECT 1 FROM request) RETURNING 1')}) ` : ''}
+     SELECT count(*)::int AS inserted FROM request`,
+    [
+      request.request_id,
+      request.idempotency_key,
+      request.body_hash,
+      request.status,
+      request.priority,
+      request.category,
+      request.template_code,
+      request.language,
+      JSON.stringify(request.variables),
+      request.content === null ? null : JSON.stringify(request.content),
+      request.channels,
+      request.scheduled_at,
+      request.created_by,
+      request.created_at,
+      JSON.stringify(
+        deliveries.map((delivery) => ({
+          id: delivery.id,
+          recipient_index: delivery.recipientIndex,
+          user_id: delivery.userId,
+          address: delivery.address,
+          channel: delivery.channel,
+          status: delivery.status,
+          reason: delivery.reason,
+        })),
+      ),
+      request.templates === null ? null : JSON.stringify(request.templates),
+      ...(event ? event.values : []),
+    ],
+  );
+  return (result.rows[0]?.inserted ?? 0) === 1;
+}
+
+export async function findRequest(
+  db: Queryable,
+  requestId: string,
+  forUpdate = false,
+): Promise<StoredRequest | undefined> {
+  const result = await db.query<StoredRequest>(
+    `SELECT ${REQUEST_COLUMNS} FROM notifications.requests WHERE request_id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+    [requestId],
+  );
+  return result.rows[0];
+}
+
+export async function findRequestByIdempotencyKey(
+  db: Queryable,
+  key: string,
+): Promise<StoredRequest | undefined> {
+  const result = await db.query<StoredRequest>(
+    `SELECT ${REQUEST_COLUMNS} FROM notifications.requests WHERE idempotency_key = $1`,
+    [key],
+  );
+  return result.rows[0];
+}
+
+export interface StoredDelivery {
+  id: string;
+  request_id: string;
+  recipient_index: number;
+  user_id: string | null;
+  address: string | null;
+  channel: Channel;
+  status: DeliveryStatus;
+  reason: string | null;
+  not_before: Date | null;
+  queued_at: Date | null;
+  provider: string | null;
+  attempts: number;
+  updated_at: Date;
+}
+
+const DELIVERY_COLUMNS =
+  'id, request_id, recipient_index, user_id, address, channel, status, reason, not_before, queued_at, provider, attempts, updated_at';
+
+export async function listDeliveries(db: Queryable, requestId: string): Promise<StoredDelivery[]> {
+  const result = await db.query<StoredDelivery>(
+    `SELECT ${DELIVERY_COLUMNS} FROM notifications.deliveries WHERE request_id = $1 ORDER BY recipient_index, channel`,
+    [requestId],
+  );
+  return result.rows;
+}
+
+/** Deliveries of a request that are ready to go: pending, not queued yet, past any quiet-hours delay. Locked. */
+export async function lockDueDeliveries(
+  db: Queryable,
+  requestId: string,
+  now: Date,
+): Promise<StoredDelivery[]> {
+  const result = await db.query<StoredDelivery>(
+    `SELECT ${DELIVERY_COLUMNS} FROM notifications.deliveries
+      WHERE request_id = $1 AND status = 'pending' AND queued_at IS NULL AND (not_before IS NULL OR not_before <= $2)
+      ORDER BY recipient_index, channel FOR UPDATE`,
+    [requestId, now],
+  );
+  return result.rows;
+}
+
+export interface DeliveryChange {
+  id: string;
+  status: DeliveryStatus;
+  reason: string | null;
+  notBefore: Date | null;
+  queued: boolean;
+}
+
+export async function applyDeliveryChanges(
+  db: Queryable,
+  changes: DeliveryChange[],
+  now: Date,
+): Promise<void> {
+  if (changes.length === 0) return;
+  await db.query(
+    `UPDATE notifications.deliveries d
+        SET status = c.status, reason = c.reason, not_before = c.not_before,
+            queued_at = CASE WHEN c.queued THEN $2::timestamptz ELSE d.queued_at END, updated_at = $2
+       FROM jsonb_to_recordset($1::jsonb) AS c(id uuid, status text, reason text, not_before timestamptz, queued boolean)
+      WHERE d.id = c.id`,
+    [
+      JSON.stringify(
+        changes.map((change) => ({
+          id: change.id,
+          status: change.status,
+          reason: change.reason,
+          not_before: change.notBefore?.toISOString() ?? null,
+          queued: change.queued,
+        })),
+      ),
+      now,
+    ],
+  );
+}
+
+export async function findDeliveryForUpdate(db: Queryable, id: string): Promise<StoredDelivery | undefined> {
+  const result = await db.query<StoredDelivery>(
+    `SELECT ${DELIVERY_COLUMNS} FROM notifications.deliveries WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
+  return result.rows[0];
+}
+
+export async function recordAttempt(
+  db: Queryable,
+  attempt: {
+    deliveryId: string;
+    attempt: number;
+    outcome: string;
+    at: Date;
+    provider: string;
+    error: string | null;
+    providerMessageId: string | null;
+  },
+  delivery: { status: DeliveryStatus; reason: string | null },
+  now: Date,
+): Promise<void> {
+  await db.query(
+    `WITH attempt AS (
+       INSERT INTO notifications.attempts (delivery_id, attempt, outcome, at, provider, error, provider_message_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING 1
+     )
+     UPDATE notifications.deliveries
+        SET status = $8, reason = $9, provider = $5, attempts = GREATEST(attempts, $2), updated_at = $10
+      WHERE id = $1`,
+    [
+      attempt.deliveryId,
+      attempt.attempt,
+      attempt.outcome,
+      attempt.at,
+      attempt.provider,
+      attempt.error,
+      attempt.providerMessageId,
+      delivery.status,
+      delivery.reason,
+      now,
+    ],
+  );
+}
+
+export interface StoredAttempt {
+  delivery_id: string;
+  attempt: number;
+  outcome: string;
+  at: Date;
+  provider: string;
+  error: string | null;
+  provider_message_id: string | null;
+}
+
+export async function listAttempts(db: Queryable, requestId: string): Promise<StoredAttempt[]> {
+  const result = await db.query<StoredAttempt>(
+    `SELECT a.delivery_id, a.attempt, a.outcome, a.at, a.provider, a.error, a.provider_message_id
+       FROM notifications.attempts a JOIN notifications.deliveries d ON d.id = a.delivery_id
+      WHERE d.request_id = $1 ORDER BY a.at, a.attempt`,
+    [requestId],
+  );
+  return result.rows;
+}
+
+/** Cancels what has not been handed to the workers; returns how many deliveries that stopped. */
+export async function cancelRequest(db: Queryable, requestId: string, now: Date): Promise<number> {
+  await db.query(
+    `UPDATE notifications.requests SET status = 'cancelled', updated_at = $2 WHERE request_id = $1 AND status <> 'cancelled'`,
+    [requestId, now],
+  );
+  const result = await db.query(
+    `UPDATE notifications.deliveries SET status = 'cancelled', reason = 'cancelled by request', updated_at = $2
+      WHERE request_id = $1 AND status = 'pending' AND queued_at IS NULL`,
+    [requestId, now],
+  );
+  return result.rowCount ?? 0;
+}
+
+/** Scheduled requests whose time has come, switched to accepted (one process does it: SKIP LOCKED). */
+export async function takeDueRequests(db: Queryable, now: Date, limit: number): Promise<string[]> {
+  const result = await db.query<{ request_id: string }>(
+    `UPDATE notifications.requests SET status = 'accepted', updated_at = $1
+      WHERE request_id IN (
+        SELECT request_id FROM notifications.requests
+         WHERE status = 'scheduled' AND scheduled_at <= $1 ORDER BY scheduled_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+      RETURNING request_id`,
+    [now, limit],
+  );
+  return result.rows.map((row) => row.request_id);
+}
+
+/** Requests with deliveries held by quiet hours that may go now. */
+export async function requestsWithDueDelays(db: Queryable, now: Date, limit: number): Promise<string[]> {
+  const result = await db.query<{ request_id: string }>(
+    `UPDATE notifications.deliveries SET not_before = NULL, updated_at = $1
+      WHERE id IN (
+        SELECT id FROM notifications.deliveries
+         WHERE status = 'pending' AND queued_at IS NULL AND not_before <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+      RETURNING request_id`,
+    [now, limit],
+  );
+  return [...new Set(result.rows.map((row) => row.request_id))];
+}
+
+export interface InboxItem {
+  id: string;
+  user_id: string;
+  request_id: string | null;
+  title: string | null;
+  body: string;
+  data: Record<string, string>;
+  category: string | null;
+  created_at: Date;
+  read_at: Date | null;
+  archived_at: Date | null;
+}
+
+export async function insertInboxItem(
+  db: Queryable,
+  item: InboxItem & { delivery_id: string },
+): Promise<boolean> {
+  const result = await db.query(
+    `INSERT INTO notifications.inbox (id, user_id, delivery_id, request_id, title, body, data, category, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (delivery_id) DO NOTHING`,
+    [
+      item.id,
+      item.user_id,
+      item.delivery_id,
+      item.request_id,
+      item.title,
+      item.body,
+      JSON.stringify(item.data),
+      item.category,
+      item.created_at,
+    ],
+  );
+  return result.rowCount === 1;
+}
+
+const INBOX_COLUMNS =
+  'id, user_id, request_id, title, body, data, category, created_at, read_at, archived_at';
+
+export async function listInbox(
+  db: Queryable,
+  userId: string,
+  options: {
+    unreadOnly: boolean;
+    archived: boolean;
+    limit: number;
+    before?: { createdAt: Date; id: string } | undefined;
+  },
+): Promise<InboxItem[]> {
+  const values: unknown[] = [userId, options.limit];
+  const where = ['user_id = $1', options.archived ? 'archived_at IS NOT NULL' : 'archived_at IS NULL'];
+  if (options.unreadOnly) where.push('read_at IS NULL');
+  if (options.before) {
+    values.push(options.before.createdAt, options.before.id);
+    where.push('(created_at, id) < ($3, $4)');
+  }
+  const result = await db.query<InboxItem>(
+    `SELECT ${INBOX_COLUMNS} FROM notifications.inbox WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $2`,
+    values,
+  );
+  return result.rows;
+}
+
+export async function unreadCount(db: Queryable, userId: string): Promise<number> {
+  const result = await db.query<{ count: number }>(
+    'SELECT count(*)::int AS count FROM notifications.inbox WHERE user_id = $1 AND read_at IS NULL AND archived_at IS NULL',
+    [userId],
+  );
+  return result.rows[0]?.count ?? 0;
+}
+
+/** Marks one item (or, without `id`, every item) read, unread or archived; returns how many changed. */
+export async function markInbox(
+  db: Queryable,
+  userId: string,
+  change: 'read' | 'unread' | 'archive',
+  now: Date,
+  id?: string,
+): Promise<number> {
+  // `now` is a parameter only where the statement uses it: PostgreSQL cannot type an unused one.
+  const set =
+    change === 'read'
+      ? 'read_at = COALESCE(read_at, $3)'
+      : change === 'unread'
+        ? 'read_at = NULL'
+        : 'archived_at = COALESCE(archived_at, $3)';
+  const result = await db.query(
+    `UPDATE notifications.inbox SET ${set} WHERE user_id = $1 AND ($2::uuid IS NULL OR id = $2)${id ? '' : ' AND archived_at IS NULL'}`,
+    change === 'unread' ? [userId, id ?? null] : [userId, id ?? null, now],
+  );
+  return result.rowCount ?? 0;
+}
