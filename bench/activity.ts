@@ -6,6 +6,8 @@
 //   node_modules/.bin/node bench/activity.ts [--duration <s>] [--buses postgres,kafka] [...]
 //
 // The servers run in child processes and the load generator (autocannon) in this one, as in bench/tasks.ts.
+// Each server gets a first admin and high rate limits (bench/identity.ts); every request sends an operator
+// API key the admin creates.
 // Exit status: 0 when the run completed (whether or not the aims were met), 1 when something broke: a server
 // did not start or stop cleanly, a request failed, or accepted events were not processed.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -22,6 +24,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { codeVersion } from './code-version.ts';
 import { type CpuUse, measureCpu } from './cpu.ts';
+import { apiKeyHeaders, identityEnv, newBenchIdentity } from './identity.ts';
 import {
   type BenchKafka,
   benchKafka,
@@ -315,9 +318,10 @@ function eventBody(
   };
 }
 
-async function load(options: autocannon.Options): Promise<autocannon.Result> {
+/** Runs `options` with the credentials `auth` added to every request. */
+async function load(options: autocannon.Options, auth: Record<string, string>): Promise<autocannon.Result> {
   checkInterrupted();
-  const instance = autocannon(options);
+  const instance = autocannon({ ...options, headers: { ...options.headers, ...auth } });
   running = instance;
   try {
     return await instance;
@@ -470,14 +474,19 @@ async function phaseStats(client: pg.Client, seq: number, loadStartedAtMs: numbe
 }
 
 /** Whether GET /events/processed serves the event at `seq` (its cursor is the previous position). */
-async function servedByApi(url: string, client: pg.Client, seq: number): Promise<boolean> {
+async function servedByApi(
+  url: string,
+  auth: Record<string, string>,
+  client: pg.Client,
+  seq: number,
+): Promise<boolean> {
   if (seq <= 0) return false;
   const expected = await client.query<{ event_id: string }>(
     'SELECT event_id FROM activity.events WHERE seq = $1',
     [seq],
   );
   const cursor = Buffer.from(String(seq - 1)).toString('base64url');
-  const response = await fetch(`${url}/events/processed?limit=1&cursor=${cursor}`);
+  const response = await fetch(`${url}/events/processed?limit=1&cursor=${cursor}`, { headers: auth });
   if (!response.ok) return false;
   const body = (await response.json()) as { eventId?: unknown }[];
   return body[0]?.eventId === expected.rows[0]?.event_id;
@@ -499,7 +508,13 @@ async function runBus(
       say(`${bus}: dropped database ${db.name}`);
     });
     say(`${bus}: created database ${db.name}`);
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+    const identity = newBenchIdentity();
+    const env: NodeJS.ProcessEnv = {
+      ...identityEnv(process.env, identity),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    };
     for (const name of [
       'DATABASE_URL',
       'SWITCHYARD_DATA_DIR',
@@ -533,6 +548,8 @@ async function runBus(
     });
     if (child.process.pid !== undefined) cpuPids['switchyard server'] = [child.process.pid];
     say(`${bus}: Switchyard listens on ${url}`);
+    const auth = await apiKeyHeaders(url, identity);
+    say(`${bus}: signed in as the first admin and created an operator API key for the load`);
 
     const client = new pg.Client({ connectionString: db.url, application_name: 'switchyard-bench' });
     await client.connect();
@@ -543,7 +560,7 @@ async function runBus(
       )[0] ?? '?';
 
     say(`${bus}: warm-up ${WARMUP_SECONDS} s of single ingest`);
-    const warmup = await load(singleLoad(url, WARMUP_SECONDS, options.connections, options.users));
+    const warmup = await load(singleLoad(url, WARMUP_SECONDS, options.connections, options.users), auth);
     if (warmup.non2xx > 0 || warmup.errors > 0) {
       failures.push(`${bus} warm-up: ${warmup.non2xx} non-2xx responses, ${warmup.errors} errors`);
     }
@@ -558,7 +575,7 @@ async function runBus(
       say(`${bus}: ${name}: ${description}`);
       const cpu = await measureCpu({ pids: cpuPids, database: db.name });
       const startedAt = Date.now();
-      const result = await load(loadOptions);
+      const result = await load(loadOptions, auth);
       const ended = performance.now();
       const acceptedAtEnd = await countAccepted(client);
       const processedAtEnd = await countProcessedAfter(client, seq);
@@ -572,7 +589,7 @@ async function runBus(
       if (result.non2xx > 0 || result.errors > 0) {
         failures.push(`${bus} ${name}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
       }
-      const visible = await servedByApi(url, client, stats.maxSeq);
+      const visible = await servedByApi(url, auth, client, stats.maxSeq);
       if (!visible)
         failures.push(`${bus} ${name}: the last processed event is not served by GET /events/processed`);
       phases.push({

@@ -1,5 +1,6 @@
 // Benchmark of `POST /api/tasks` against a bare Fastify baseline, both in child processes so the load
-// generator (autocannon, in this process) never shares an event loop with a server.
+// generator (autocannon, in this process) never shares an event loop with a server. Switchyard gets a first
+// admin and high rate limits (bench/identity.ts); the load sends an operator API key the admin creates.
 //
 //   npm run bench:tasks [-- --duration <s>] [-- --embedded]
 //
@@ -19,6 +20,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { type CpuUse, measureCpu } from './cpu.ts';
+import { apiKeyHeaders, type BenchIdentity, identityEnv, newBenchIdentity } from './identity.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The Node 24 the project pins; the machine's own `node` may be older. */
@@ -228,14 +230,18 @@ function checkInterrupted(): void {
   if (interrupted) throw new BenchError('interrupted');
 }
 
-async function load(url: string, seconds: number): Promise<autocannon.Result> {
+async function load(
+  url: string,
+  seconds: number,
+  auth: Record<string, string> = {},
+): Promise<autocannon.Result> {
   checkInterrupted();
   const instance = autocannon({
     url,
     connections: CONNECTIONS,
     duration: seconds,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...auth },
     body: BODY,
   });
   running = instance;
@@ -315,7 +321,13 @@ async function benchBaseline(options: Options): Promise<Measurement> {
 async function benchSwitchyard(options: Options, failures: string[]): Promise<SwitchyardFigures> {
   const cleanup: (() => Promise<unknown>)[] = [];
   try {
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+    const identity: BenchIdentity = newBenchIdentity();
+    const env: NodeJS.ProcessEnv = {
+      ...identityEnv(process.env, identity),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    };
     for (const name of ['DATABASE_URL', 'SWITCHYARD_DATA_DIR', 'SWITCHYARD_SERVICES', 'SWITCHYARD_BUS']) {
       delete env[name];
     }
@@ -362,6 +374,8 @@ async function benchSwitchyard(options: Options, failures: string[]): Promise<Sw
       }
     });
     say(`Switchyard listens on ${url}`);
+    const auth = await apiKeyHeaders(url, identity);
+    say('signed in as the first admin and created an operator API key for the load');
 
     if (dataDir !== undefined) {
       if (embeddedPort === undefined) throw new BenchError('no "embedded PostgreSQL ready" line with a port');
@@ -378,7 +392,7 @@ async function benchSwitchyard(options: Options, failures: string[]): Promise<Sw
 
     const target = `${url}/api/tasks`;
     say(`switchyard: warm-up ${WARMUP_SECONDS} s against ${target}`);
-    const warmup = await load(target, WARMUP_SECONDS);
+    const warmup = await load(target, WARMUP_SECONDS, auth);
     if (warmup.non2xx > 0 || warmup.errors > 0) {
       failures.push(`warm-up: ${warmup.non2xx} non-2xx responses, ${warmup.errors} errors`);
     }
@@ -393,7 +407,7 @@ async function benchSwitchyard(options: Options, failures: string[]): Promise<Sw
       database: databaseName,
     });
     const sampler = sampleWaits(client);
-    const result = await load(target, options.durationSeconds).finally(() => sampler.stop());
+    const result = await load(target, options.durationSeconds, auth).finally(() => sampler.stop());
     const ended = performance.now();
     const cpuUse = await cpu.stop();
     const waits = await sampler.done;
@@ -529,7 +543,8 @@ function printReport(options: Options, baseline: Measurement | undefined, sy: Sw
   const cpu = cpus();
   const out: string[] = [
     '',
-    `POST ${CONNECTIONS} connections, ${options.durationSeconds} s measured after a ${WARMUP_SECONDS} s warm-up`,
+    `POST ${CONNECTIONS} connections, ${options.durationSeconds} s measured after a ${WARMUP_SECONDS} s warm-up; ` +
+      'Switchyard requests carry an operator API key (x-api-key)',
     `node ${process.version}, ${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ` +
       `PostgreSQL ${sy?.postgres ?? '?'} (${options.embedded ? 'embedded' : 'machine, 127.0.0.1:5432'})`,
     `load average (1, 5, 15 min) at start ${startLoad}, at end ${loadAverage()}`,
