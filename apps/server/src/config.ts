@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { DEFAULT_EVENT_TYPES } from '@switchyard/activity';
-import type { LogLevel } from '@switchyard/kernel';
+import { type LogLevel, passwordPolicyViolation } from '@switchyard/kernel';
 import { SERVICE_NAMES, type ServiceName } from './services.ts';
 
 export type BusConfig =
@@ -21,6 +21,46 @@ export interface Config {
   bodyLimitBytes: number;
   /** Source D's event types this installation accepts. */
   activityEventTypes: string[];
+  /**
+   * SWITCHYARD_SECRET_KEY: seals signing keys and TOTP seeds. Required in production; elsewhere, when
+   * absent, one is generated once and kept in the data dir.
+   */
+  secretKey: string | undefined;
+  /** SWITCHYARD_ADMIN_EMAIL + SWITCHYARD_ADMIN_PASSWORD: the first admin, created on first start. */
+  firstAdmin: { email: string; password: string } | undefined;
+  /** REDIS_URL: the shared cache, rate limits and fan-out; absent, they live in process memory. */
+  redisUrl: string | undefined;
+  /** SWITCHYARD_REDIS_KEY_PREFIX: lets installations (and test runs) share one Redis. */
+  redisKeyPrefix: string;
+  gateway: GatewayConfig;
+  delivery: DeliveryConfig;
+}
+
+export interface DeliveryConfig {
+  smtpUrl: string | undefined;
+  smtpFallbackUrl: string | undefined;
+  mailFrom: string;
+  /** SWITCHYARD_FCM_SERVICE_ACCOUNT: the service-account JSON, or a path to it. */
+  fcmServiceAccount: string | undefined;
+  fcmUrl: string | undefined;
+  vapid: { subject: string; publicKey: string; privateKey: string } | undefined;
+  twilio: { accountSid: string; authToken: string; from: string; baseUrl: string | undefined } | undefined;
+  webhookSecret: string | undefined;
+  allowPrivateTargets: boolean;
+}
+
+export interface GatewayConfig {
+  /** SWITCHYARD_CORS_ORIGINS: exact origins allowed to call the API from a browser, or `*`. */
+  corsOrigins: string[];
+  /** SWITCHYARD_HSTS: send Strict-Transport-Security (only behind HTTPS). */
+  hsts: boolean;
+  /** Source C: anonymous clients get 100 requests per 15 minutes per IP. */
+  anonymousRateLimit: { max: number; windowSeconds: number };
+  /** Per user or API key. */
+  authenticatedRateLimit: { max: number; windowSeconds: number };
+  /** SWITCHYARD_UPSTREAMS: scale-out forwarding, `/api/v1/tasks=http://a:3001|http://b:3001,…`. */
+  upstreams: { prefix: string; urls: string[] }[];
+  upstreamTimeoutMs: number;
 }
 
 /** A configuration value that cannot be used; the message names the variable and what it expects. */
@@ -114,6 +154,202 @@ function busConfig(env: Env): BusConfig {
   return { kind };
 }
 
+function secretKey(env: Env, nodeEnv: string): string | undefined {
+  const value = env.SWITCHYARD_SECRET_KEY;
+  if (value === undefined || value === '') {
+    if (nodeEnv === 'production') {
+      throw new ConfigError(
+        'SWITCHYARD_SECRET_KEY',
+        'a random secret of at least 32 characters in production',
+        '',
+      );
+    }
+    return undefined;
+  }
+  if (value.length < 32) {
+    throw new ConfigError(
+      'SWITCHYARD_SECRET_KEY',
+      'a random secret of at least 32 characters',
+      '(too short)',
+    );
+  }
+  return value;
+}
+
+function firstAdmin(env: Env): { email: string; password: string } | undefined {
+  const email = env.SWITCHYARD_ADMIN_EMAIL ?? '';
+  const password = env.SWITCHYARD_ADMIN_PASSWORD ?? '';
+  if (email === '' && password === '') return undefined;
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+    throw new ConfigError(
+      'SWITCHYARD_ADMIN_EMAIL',
+      'an email address (set with SWITCHYARD_ADMIN_PASSWORD)',
+      email,
+    );
+  }
+  const violation =
+    password === ''
+      ? 'it is required with SWITCHYARD_ADMIN_EMAIL'
+      : passwordPolicyViolation(password, { email });
+  if (violation) {
+    throw new ConfigError(
+      'SWITCHYARD_ADMIN_PASSWORD',
+      `a password of 12 to 256 characters, not a common one (this one ${violation})`,
+      '(hidden)',
+    );
+  }
+  return { email, password };
+}
+
+function redisUrl(env: Env): string | undefined {
+  const value = env.REDIS_URL;
+  if (value === undefined || value === '') return undefined;
+  if (!/^rediss?:\/\/\S+$/.test(value))
+    throw new ConfigError('REDIS_URL', 'a redis:// or rediss:// URL', value);
+  return value;
+}
+
+function redisKeyPrefix(env: Env): string {
+  const value = env.SWITCHYARD_REDIS_KEY_PREFIX ?? 'switchyard:';
+  if (!/^[\w.:-]{0,64}$/.test(value)) {
+    throw new ConfigError(
+      'SWITCHYARD_REDIS_KEY_PREFIX',
+      'up to 64 of a-z, 0-9, dot, colon, dash, underscore',
+      value,
+    );
+  }
+  return value;
+}
+
+function corsOrigins(env: Env): string[] {
+  const value = env.SWITCHYARD_CORS_ORIGINS ?? '';
+  const origins = value
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(
+        'SWITCHYARD_CORS_ORIGINS',
+        'a comma list of origins like https://app.example.com, or *',
+        value,
+      );
+    }
+  }
+  return origins;
+}
+
+function upstreams(env: Env): { prefix: string; urls: string[] }[] {
+  const value = env.SWITCHYARD_UPSTREAMS ?? '';
+  if (value.trim() === '') return [];
+  const expected = 'a comma list of /api/v1/<service>=http://host:port|http://host:port';
+  return value.split(',').map((entry) => {
+    const [prefix, targets] = entry.trim().split('=');
+    const urls = (targets ?? '')
+      .split('|')
+      .map((url) => url.trim())
+      .filter(Boolean);
+    if (
+      !prefix ||
+      !/^\/[\w/-]+$/.test(prefix) ||
+      urls.length === 0 ||
+      !urls.every((url) => /^https?:\/\/[^\s/]+\/?$/.test(url))
+    ) {
+      throw new ConfigError('SWITCHYARD_UPSTREAMS', expected, value);
+    }
+    return { prefix: prefix.replace(/\/$/, ''), urls: urls.map((url) => url.replace(/\/$/, '')) };
+  });
+}
+
+function gatewayConfig(env: Env): GatewayConfig {
+  return {
+    corsOrigins: corsOrigins(env),
+    hsts: oneOf(env, 'SWITCHYARD_HSTS', ['true', 'false'] as const, 'false') === 'true',
+    anonymousRateLimit: {
+      max: integer(env, 'SWITCHYARD_RATE_LIMIT_ANONYMOUS', 1, 10_000_000, 100),
+      windowSeconds: integer(env, 'SWITCHYARD_RATE_LIMIT_ANONYMOUS_WINDOW_SECONDS', 1, 86_400, 900),
+    },
+    authenticatedRateLimit: {
+      max: integer(env, 'SWITCHYARD_RATE_LIMIT_AUTHENTICATED', 1, 10_000_000, 6000),
+      windowSeconds: integer(env, 'SWITCHYARD_RATE_LIMIT_AUTHENTICATED_WINDOW_SECONDS', 1, 86_400, 60),
+    },
+    upstreams: upstreams(env),
+    upstreamTimeoutMs: integer(env, 'SWITCHYARD_UPSTREAM_TIMEOUT_MS', 100, 300_000, 10_000),
+  };
+}
+
+function optionalUrl(env: Env, name: string, protocols: string[], expected: string): string | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  let protocol = '';
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    throw new ConfigError(name, expected, '(unparseable)');
+  }
+  if (!protocols.includes(protocol)) throw new ConfigError(name, expected, `${protocol}…`);
+  return value;
+}
+
+function deliveryConfig(env: Env, nodeEnv: string): DeliveryConfig {
+  const smtp = 'an smtp:// or smtps:// URL like smtps://user:password@mail.example.com:465';
+  const vapidParts = [
+    env.SWITCHYARD_VAPID_SUBJECT,
+    env.SWITCHYARD_VAPID_PUBLIC_KEY,
+    env.SWITCHYARD_VAPID_PRIVATE_KEY,
+  ];
+  if (vapidParts.some(Boolean) && !vapidParts.every(Boolean)) {
+    throw new ConfigError(
+      'SWITCHYARD_VAPID_PRIVATE_KEY',
+      'SWITCHYARD_VAPID_SUBJECT, _PUBLIC_KEY and _PRIVATE_KEY together',
+      '(incomplete)',
+    );
+  }
+  const twilioParts = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_FROM];
+  if (twilioParts.some(Boolean) && !twilioParts.every(Boolean)) {
+    throw new ConfigError(
+      'TWILIO_FROM',
+      'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM together',
+      '(incomplete)',
+    );
+  }
+  const webhookSecret = env.SWITCHYARD_WEBHOOK_SECRET || undefined;
+  if (webhookSecret !== undefined && webhookSecret.length < 32) {
+    throw new ConfigError(
+      'SWITCHYARD_WEBHOOK_SECRET',
+      'a random secret of at least 32 characters',
+      '(too short)',
+    );
+  }
+  return {
+    smtpUrl: optionalUrl(env, 'SMTP_URL', ['smtp:', 'smtps:'], smtp),
+    smtpFallbackUrl: optionalUrl(env, 'SMTP_FALLBACK_URL', ['smtp:', 'smtps:'], smtp),
+    mailFrom: env.SWITCHYARD_MAIL_FROM || 'Switchyard <no-reply@switchyard.localhost>',
+    fcmServiceAccount: env.SWITCHYARD_FCM_SERVICE_ACCOUNT || undefined,
+    fcmUrl: optionalUrl(env, 'SWITCHYARD_FCM_URL', ['http:', 'https:'], 'an http(s):// URL'),
+    vapid: vapidParts.every(Boolean)
+      ? {
+          subject: env.SWITCHYARD_VAPID_SUBJECT as string,
+          publicKey: env.SWITCHYARD_VAPID_PUBLIC_KEY as string,
+          privateKey: env.SWITCHYARD_VAPID_PRIVATE_KEY as string,
+        }
+      : undefined,
+    twilio: twilioParts.every(Boolean)
+      ? {
+          accountSid: env.TWILIO_ACCOUNT_SID as string,
+          authToken: env.TWILIO_AUTH_TOKEN as string,
+          from: env.TWILIO_FROM as string,
+          baseUrl: optionalUrl(env, 'SWITCHYARD_TWILIO_URL', ['http:', 'https:'], 'an http(s):// URL'),
+        }
+      : undefined,
+    webhookSecret,
+    // Never in production: webhooks to private addresses are how SSRF reaches internal services.
+    allowPrivateTargets:
+      nodeEnv !== 'production' &&
+      oneOf(env, 'SWITCHYARD_ALLOW_PRIVATE_TARGETS', ['true', 'false'] as const, 'false') === 'true',
+  };
+}
+
 export function parseServiceList(variable: string, value: string): ServiceName[] {
   const names = value
     .split(',')
@@ -148,6 +384,7 @@ export function readConfig(env: Env, servicesFlag?: string): Config {
       throw new ConfigError('DATABASE_URL', 'a postgres:// or postgresql:// URL', `${protocol}…`);
     }
   }
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const host = env.HOST || '127.0.0.1';
   if (!/^[\w.:-]+$/.test(host)) throw new ConfigError('HOST', 'a host name or IP address to listen on', host);
   return {
@@ -162,7 +399,7 @@ export function readConfig(env: Env, servicesFlag?: string): Config {
         : env.SWITCHYARD_SERVICES
           ? parseServiceList('SWITCHYARD_SERVICES', env.SWITCHYARD_SERVICES)
           : [...SERVICE_NAMES],
-    nodeEnv: oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development'),
+    nodeEnv,
     logLevel: oneOf(
       env,
       'LOG_LEVEL',
@@ -171,5 +408,11 @@ export function readConfig(env: Env, servicesFlag?: string): Config {
     ),
     bodyLimitBytes: integer(env, 'SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024, 1024 * 1024),
     activityEventTypes: activityEventTypes(env),
+    secretKey: secretKey(env, nodeEnv),
+    firstAdmin: firstAdmin(env),
+    redisUrl: redisUrl(env),
+    redisKeyPrefix: redisKeyPrefix(env),
+    gateway: gatewayConfig(env),
+    delivery: deliveryConfig(env, nodeEnv),
   };
 }

@@ -1,28 +1,39 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type Bus, busMigrations, createBrokerBus, registerDeadLetterRoutes } from '@switchyard/bus';
 import { createPostgresBus, postgresBusMigrations } from '@switchyard/bus-postgres';
-import { type ServiceDeps, SOURCE_TOPICS } from '@switchyard/contracts';
+import { type Cache, createMemoryCache } from '@switchyard/cache';
+import { can, type ServiceClients, type ServiceDeps, SOURCE_TOPICS } from '@switchyard/contracts';
+import type { FcmServiceAccount } from '@switchyard/delivery';
 import {
+  type Clock,
   createHttpApp,
   createMetrics,
   createMigrationCheck,
   createPool,
   type Logger,
+  type Metrics,
   type MigrationSet,
   migrate,
   type Pool,
+  type RouteEntry,
   registerOperationalRoutes,
+  routeTable,
   systemClock,
   uuidV7,
 } from '@switchyard/kernel';
 import type { BusConfig, Config } from './config.ts';
 import { runningEmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.ts';
-import { serviceModules } from './services.ts';
+import { IDENTITY_SERVICES, SERVICE_NAMES, type ServiceName, serviceModules } from './services.ts';
 import { version } from './version.ts';
 
 export interface RunningSwitchyard {
   /** Base URL the HTTP server listens on. */
   url: string;
   databaseUrl: string;
+  /** Every route the HTTP API serves, with its permission. */
+  routes: readonly RouteEntry[];
   /** Resolves once consumer `group` has handled every event committed before the call. */
   drain(group: string): Promise<void>;
   /** Stops taking requests, lets in-flight ones finish, stops consumers, then the database. */
@@ -63,16 +74,119 @@ export async function openDatabase(
   };
 }
 
+/** The modules this build has, configured; identity settings come from `config`. */
+export function modulesFor(
+  config: Config,
+  secretKey: Buffer,
+  announce: (message: string) => void,
+  fcmServiceAccount?: FcmServiceAccount,
+) {
+  return serviceModules({
+    activityEventTypes: config.activityEventTypes,
+    auth: {
+      secretKey,
+      issuer: 'Switchyard',
+      keyRotationSeconds: 30 * 24 * 3600,
+      firstAdmin: config.firstAdmin,
+      announce,
+    },
+    gateway: {
+      corsOrigins: config.gateway.corsOrigins,
+      hsts: config.gateway.hsts,
+      rateLimit: {
+        anonymous: config.gateway.anonymousRateLimit,
+        authenticated: config.gateway.authenticatedRateLimit,
+      },
+      upstreams: config.gateway.upstreams,
+      upstreamTimeoutMs: config.gateway.upstreamTimeoutMs,
+    },
+    delivery: {
+      smtpUrl: config.delivery.smtpUrl,
+      smtpFallbackUrl: config.delivery.smtpFallbackUrl,
+      mailFrom: config.delivery.mailFrom,
+      fcm: fcmServiceAccount
+        ? { serviceAccount: fcmServiceAccount, baseUrl: config.delivery.fcmUrl }
+        : undefined,
+      vapid: config.delivery.vapid,
+      twilio: config.delivery.twilio,
+      // Without its own secret, webhooks are signed with one derived from the installation's.
+      webhookSecret:
+        config.delivery.webhookSecret ??
+        createHmac('sha256', secretKey).update('switchyard webhook signing').digest('base64url'),
+      allowPrivateTargets: config.delivery.allowPrivateTargets,
+    },
+  });
+}
+
+/** SWITCHYARD_FCM_SERVICE_ACCOUNT holds the JSON Google gives, or the path of the file it is in. */
+export async function readFcmServiceAccount(
+  value: string | undefined,
+): Promise<FcmServiceAccount | undefined> {
+  if (!value) return undefined;
+  const text = value.trim().startsWith('{') ? value : await readFile(value, 'utf8');
+  const parsed = JSON.parse(text) as Partial<FcmServiceAccount>;
+  if (!parsed.project_id || !parsed.client_email || !parsed.private_key) {
+    throw new Error(
+      'SWITCHYARD_FCM_SERVICE_ACCOUNT: expected a service-account JSON with project_id, client_email and private_key',
+    );
+  }
+  return parsed as FcmServiceAccount;
+}
+
+/** The services whose schemas this process needs: the selected ones plus identity. */
+export function runningServiceNames(config: Config): ServiceName[] {
+  return SERVICE_NAMES.filter((name) => config.services.includes(name) || IDENTITY_SERVICES.includes(name));
+}
+
 export function migrationSets(config: Config): MigrationSet[] {
-  const services = serviceModules(config);
+  // Migrations are plain files: reading them needs no secret.
+  const services = modulesFor(config, Buffer.alloc(32), () => {});
   return [
     busMigrations,
     postgresBusMigrations,
-    ...config.services.flatMap((name) => services[name].migrations),
+    ...runningServiceNames(config).flatMap((name) => services[name].migrations),
   ];
 }
 
-/** The bus the configuration names; broker adapters are loaded only when chosen. */
+/**
+ * SWITCHYARD_SECRET_KEY, or outside production a secret generated once and kept in the data dir (so a
+ * laptop install needs no setup and keeps its sessions across restarts).
+ */
+export async function resolveSecretKey(config: Config): Promise<Buffer> {
+  if (config.secretKey) return Buffer.from(config.secretKey, 'utf8');
+  if (config.nodeEnv === 'production') throw new Error('SWITCHYARD_SECRET_KEY is required in production');
+  const path = join(config.dataDir, 'secret-key');
+  try {
+    return Buffer.from((await readFile(path, 'utf8')).trim(), 'base64url');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await mkdir(config.dataDir, { recursive: true });
+  const secret = randomBytes(32);
+  try {
+    await writeFile(path, secret.toString('base64url'), { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (error) {
+    // Another process wrote it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return Buffer.from((await readFile(path, 'utf8')).trim(), 'base64url');
+  }
+}
+
+async function openCache(config: Config, metrics: Metrics, log: Logger): Promise<Cache> {
+  if (!config.redisUrl) return createMemoryCache({ metrics });
+  const { createRedisCache } = await import('@switchyard/cache/redis');
+  return createRedisCache({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, metrics, log });
+}
+
+/**
+ * The bus the configuration names; broker adapters are loaded only when chosen. On RabbitMQ, source C's notification work takes its documented path: the
+ * delivery work for email and push is also published to `notifications.direct` (routing key `email` /
+ * `push`), so it waits in `email.queue` / `push.queue` whether or not a delivery worker runs; the
+ * `delivery-email` / `delivery-push` groups read those queues instead of queues of their own, and what they
+ * dead-letter RabbitMQ moves through `notifications.dlx` to `failed.queue` (it is in `bus.dead_letters`
+ * too, for replay). Every other event and group keeps the transport's generic topology.
+ */
 export async function createBus(config: BusConfig, pool: Pool, log: Logger): Promise<Bus> {
   const deps = { pool, log, clock: systemClock, ids: uuidV7 };
   if (config.kind === 'postgres') return createPostgresBus({ ...deps, pollIntervalMs: 500, batchSize: 100 });
@@ -84,7 +198,42 @@ export async function createBus(config: BusConfig, pool: Pool, log: Logger): Pro
           partitions: config.partitions,
           log,
         })
-      : (await import('@switchyard/bus-rabbitmq')).createRabbitTransport({ url: config.url, log });
+      : await rabbitTransport(config.url, config.namespace);
+
+  async function rabbitTransport(url: string, namespace: string) {
+    const rabbit = await import('@switchyard/bus-rabbitmq');
+    // Source C's queue names are fixed, so installations sharing a broker through a namespace would share
+    // them too: a namespaced installation keeps queues of its own for these groups as well.
+    if (namespace !== '') {
+      log.info(
+        { namespace },
+        "SWITCHYARD_BUS_NAMESPACE is set: notification work does not use source C's email.queue / push.queue",
+      );
+      return rabbit.createRabbitTransport({ url, log });
+    }
+    const to = (routingKey: string, queue: string) => ({
+      exchange: rabbit.NOTIFICATIONS_EXCHANGE,
+      routingKey,
+      queue,
+    });
+    return rabbit.createRabbitTransport({
+      url,
+      log,
+      routes: [
+        {
+          topic: 'notifications',
+          type: 'notification.delivery.requested',
+          dataField: 'channel',
+          values: {
+            email: to(rabbit.EMAIL_ROUTING_KEY, rabbit.EMAIL_QUEUE),
+            push: to(rabbit.PUSH_ROUTING_KEY, rabbit.PUSH_QUEUE),
+          },
+        },
+      ],
+      groupQueues: { 'delivery-email': rabbit.EMAIL_QUEUE, 'delivery-push': rabbit.PUSH_QUEUE },
+    });
+  }
+
   return createBrokerBus({
     ...deps,
     transport,
@@ -95,40 +244,73 @@ export async function createBus(config: BusConfig, pool: Pool, log: Logger): Pro
   });
 }
 
-export async function startSwitchyard(config: Config, log: Logger): Promise<RunningSwitchyard> {
+export interface StartOptions {
+  /** Where to show a person what they must act on (the setup link); the terminal by default. */
+  announce?: (message: string) => void;
+  /** Tests move time forward (lockout expiry, token expiry) with their own clock. */
+  clock?: Clock;
+}
+
+export async function startSwitchyard(
+  config: Config,
+  log: Logger,
+  options: StartOptions = {},
+): Promise<RunningSwitchyard> {
   const processLog = log.child({ service: 'switchyard' });
+  const announce = options.announce ?? ((message: string) => process.stdout.write(`\n${message}\n\n`));
+  const secretKey = await resolveSecretKey(config);
   const database = await openDatabase(config, processLog);
+  const metrics = createMetrics();
+  let cache: Cache | undefined;
   try {
     const sets = migrationSets(config);
     await migrate(database.pool, sets, processLog);
     const migrationsApplied = await createMigrationCheck(database.pool, sets);
 
     const bus = await createBus(config.bus, database.pool, log.child({ service: 'bus' }));
-    const metrics = createMetrics();
+    cache = await openCache(config, metrics, log.child({ service: 'cache' }));
+    const openedCache = cache;
+    const services = modulesFor(
+      config,
+      secretKey,
+      announce,
+      await readFcmServiceAccount(config.delivery.fcmServiceAccount),
+    );
+    const clients: ServiceClients = {};
+    const depsOf = (name: string): ServiceDeps => ({
+      db: database.pool,
+      log: log.child({ service: name }),
+      clock: options.clock ?? systemClock,
+      ids: uuidV7,
+      bus,
+      cache: openedCache,
+      metrics,
+      clients,
+    });
+    const names = runningServiceNames(config);
+    for (const name of names) Object.assign(clients, services[name].provides?.(depsOf(name)));
+    const authenticate = services.auth.authenticator?.(depsOf('auth'));
+    if (!authenticate) throw new Error('the auth service offers no authenticator');
+
     const app = await createHttpApp({
       logger: log.child({ service: 'http' }),
       metrics,
       bodyLimitBytes: config.bodyLimitBytes,
       title: 'Switchyard',
       version,
+      access: { authenticate, authorize: can },
     });
     registerOperationalRoutes(app, metrics, [
       { name: 'database', check: async () => (await database.pool.query('SELECT 1')).rowCount === 1 },
       { name: 'migrations', check: migrationsApplied },
+      { name: 'cache', check: () => openedCache.ping() },
     ]);
 
+    for (const name of config.services) services[name].plugins?.(app, depsOf(name));
     registerDeadLetterRoutes(app, database.pool);
-
-    const services = serviceModules(config);
     for (const name of config.services) {
       const service = services[name];
-      const deps: ServiceDeps = {
-        db: database.pool,
-        log: log.child({ service: name }),
-        clock: systemClock,
-        ids: uuidV7,
-        bus,
-      };
+      const deps = depsOf(name);
       service.routes?.(app, deps);
       for (const subscription of service.subscriptions?.(deps) ?? []) {
         bus.subscribe(subscription.group, subscription.topics, subscription.handler, subscription.options);
@@ -137,17 +319,22 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Runn
 
     await bus.start();
     const url = await app.listen({ port: config.port, host: config.host });
+    for (const name of names)
+      await services[name].start?.(depsOf(name), { url, server: app.server, authenticate });
     processLog.info({ url, services: config.services, version }, 'switchyard started');
 
     let closing: Promise<void> | undefined;
     return {
       url,
       databaseUrl: database.url,
+      routes: routeTable(app),
       drain: (group) => bus.drain(group),
       close() {
         closing ??= (async () => {
           await app.close();
           await bus.stop();
+          for (const name of names) await services[name].close?.();
+          await openedCache.close();
           await database.close();
           processLog.info('switchyard stopped');
         })();
@@ -155,6 +342,7 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Runn
       },
     };
   } catch (error) {
+    await cache?.close().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }

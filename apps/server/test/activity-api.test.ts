@@ -4,7 +4,7 @@ import type { ProblemDetails } from '@switchyard/kernel';
 import { createTestDatabase, silentLogger, type TestDatabase } from '@switchyard/testing';
 import pg from 'pg';
 import { type RunningSwitchyard, startSwitchyard } from '../src/server.ts';
-import { type ActivityEvent, call, testConfig } from './helpers.ts';
+import { type ActivityEvent, adminCall as call, testConfig } from './helpers.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -6,7 +6,7 @@ import { createKafkaTransport } from '@switchyard/bus-kafka';
 import { createTestDatabase, silentLogger, type TestDatabase } from '@switchyard/testing';
 import { testKafkaBrokers } from '@switchyard/testing/kafka';
 import { type RunningSwitchyard, startSwitchyard } from '../src/server.ts';
-import { type ActivityEvent, call, testConfig } from './helpers.ts';
+import { type ActivityEvent, adminCall as call, testConfig } from './helpers.ts';
 
 /** Polls the server (another component's state, no event to await) until `check` holds. */
 async function eventually<T>(

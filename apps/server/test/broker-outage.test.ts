@@ -6,7 +6,7 @@ import { type KafkaBroker, startKafka } from '@switchyard/testing/kafka';
 import { closeConnections, createTestVhost, type TestVhost } from '@switchyard/testing/rabbitmq';
 import pg from 'pg';
 import { type RunningSwitchyard, startSwitchyard } from '../src/server.ts';
-import { call, testConfig } from './helpers.ts';
+import { adminCall as call, testConfig } from './helpers.ts';
 
 /** Creates `count` tasks, `parallel` at a time; every one must be accepted whatever the broker is doing. */
 async function createTasks(base: string, label: string, count: number, parallel = 5): Promise<string[]> {

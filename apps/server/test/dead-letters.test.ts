@@ -5,7 +5,7 @@ import type { ProblemDetails } from '@switchyard/kernel';
 import { createTestDatabase, silentLogger, type TestDatabase } from '@switchyard/testing';
 import pg from 'pg';
 import { type RunningSwitchyard, startSwitchyard } from '../src/server.ts';
-import { call, testConfig } from './helpers.ts';
+import { adminCall as call, testConfig } from './helpers.ts';
 import { runCli } from './process.ts';
 
 describe('dead letters: API and CLI', () => {

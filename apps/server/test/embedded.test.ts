@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Task } from '@switchyard/contracts';
-import { call } from './helpers.ts';
+import { adminCall as call } from './helpers.ts';
 import { runCli, type ServerProcess, startServerProcess } from './process.ts';
 
 interface AuditEntry {

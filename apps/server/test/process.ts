@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { TEST_IDENTITY_ENV } from './helpers.ts';
 
 export const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
@@ -17,8 +18,10 @@ export interface ServerProcess {
 export async function runCli(
   args: string[],
   env: Record<string, string> = {},
+  input = '',
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+  child.stdin.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => {
@@ -38,7 +41,7 @@ export async function startServerProcess(
   runAs?: { uid: number; gid: number },
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, [MAIN, 'start'], {
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...TEST_IDENTITY_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     ...runAs,
   });

@@ -7,7 +7,7 @@ import { testKafkaBrokers } from '@switchyard/testing/kafka';
 import { createTestVhost, type TestVhost } from '@switchyard/testing/rabbitmq';
 import pg from 'pg';
 import { type RunningSwitchyard, startSwitchyard } from '../src/server.ts';
-import { call, testConfig } from './helpers.ts';
+import { adminCall as call, testConfig } from './helpers.ts';
 
 interface AuditEntry {
   id: string;
@@ -339,7 +339,10 @@ for (const bus of ['postgres', 'kafka', 'rabbitmq'] as const)
         const health = await call<{ status: string }>(base, 'GET', '/health');
         assert.equal(health.status, 200);
         const ready = await call<{ status: string }>(base, 'GET', '/ready');
-        assert.deepEqual(ready.body, { status: 'ready', checks: { database: 'ok', migrations: 'ok' } });
+        assert.deepEqual(ready.body, {
+          status: 'ready',
+          checks: { database: 'ok', migrations: 'ok', cache: 'ok' },
+        });
       });
     });
   });

@@ -15,7 +15,7 @@ import {
   saveCursor,
 } from '@switchyard/bus';
 import { createWaker, listenForOutboxCommits, type OutboxListener } from '@switchyard/bus/outbox-listener';
-import type { Clock, IdGenerator, Logger, Pool } from '@switchyard/kernel';
+import { type Clock, collectCommitHooks, type IdGenerator, type Logger, type Pool } from '@switchyard/kernel';
 
 export interface PostgresBusOptions {
   pool: Pool;
@@ -84,6 +84,7 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
   async function pass(state: Running): Promise<number | null> {
     const { group, topics } = state.subscription;
     const client = await pool.connect();
+    let commitHooks: ReturnType<typeof collectCommitHooks> | undefined;
     try {
       await client.query('BEGIN');
       const cursor = await claimCursor(client, offsetRow(group));
@@ -104,9 +105,12 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
         key: record.event.partitionkey,
       }));
       await client.query('SAVEPOINT batch');
+      // What the handlers defer with afterCommit (live pushes, cache invalidations) waits for this COMMIT.
+      commitHooks = collectCommitHooks(client);
       try {
         await state.runner.handleBatchInTransaction(client, events);
       } catch (error) {
+        commitHooks.discard();
         if (!(error instanceof BatchFailure)) throw error;
         // Something in the batch needs a retry or a dead letter: undo the batch and let the runner take
         // the events one at a time, each in its own transaction, while this one keeps the group locked.
@@ -121,12 +125,14 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
       }
       await saveCursor(client, offsetRow(group), last.cursor);
       await client.query('COMMIT');
+      commitHooks?.run();
       markCommitted(state, last.cursor);
       return records.length;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
+      commitHooks?.discard();
       client.release();
     }
   }

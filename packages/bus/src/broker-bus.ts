@@ -12,7 +12,7 @@ import {
 import { createWaker, listenForOutboxCommits, type OutboxListener } from './outbox-listener.ts';
 import { addSubscription, type Bus, type Subscription } from './port.ts';
 import { type ConsumerRunner, createConsumerRunner, RunnerStoppingError } from './runner.ts';
-import type { Transport, TransportConsumer } from './transport.ts';
+import type { EventSelector, Transport, TransportConsumer } from './transport.ts';
 
 export interface BrokerBusOptions {
   pool: Pool;
@@ -57,6 +57,20 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
   let listener: OutboxListener | undefined;
   let relayLoop: Promise<void> | undefined;
   let stopHearingCommits = () => {};
+
+  /** SQL narrowing `drain` to the events the transport routes to a group, appending its parameters. */
+  function selectionClause(selectors: EventSelector[] | undefined, params: unknown[]): string {
+    if (!selectors) return '';
+    const alternatives = selectors.map((selector) => {
+      const topic = selector.topic.startsWith(namespace)
+        ? selector.topic.slice(namespace.length)
+        : selector.topic;
+      params.push(topic, selector.type, selector.dataField, selector.values);
+      const n = params.length;
+      return `(o.topic = $${n - 3}::text AND o.envelope->>'type' = $${n - 2}::text AND o.envelope->'data'->>($${n - 1}::text) = ANY($${n}::text[]))`;
+    });
+    return `AND (${alternatives.join(' OR ') || 'false'})`;
+  }
 
   async function declare(topics: string[]) {
     const missing = [...new Set(topics)].filter((topic) => !declaredTopics.has(topic));
@@ -140,9 +154,9 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
           await transport.consume(
             onBroker(subscription.group),
             subscription.topics.map(onBroker),
-            async (message) => {
-              await runner.handle({ ...message, topic: message.topic.slice(namespace.length) });
-            },
+            // The outcome goes back to the transport: a broker with dead-letter routing of its own
+            // (RabbitMQ's routed queues) takes a dead-lettered message there as well.
+            (message) => runner.handle({ ...message, topic: message.topic.slice(namespace.length) }),
             { concurrency: subscription.options.concurrency ?? 1 },
           ),
         );
@@ -172,15 +186,22 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
       if (!subscription || !active) throw new Error(`consumer group ${group} is not running in this process`);
       const target = await outboxHead(pool, subscription.topics);
       if (target === OUTBOX_START) return;
-      // Every event up to the target must be marked processed by the group (handled, passed over, or
-      // dead-lettered); the marks live in the database, whichever process did the work.
+      const params: unknown[] = [
+        subscription.topics,
+        target.txid.toString(),
+        target.position.toString(),
+        group,
+      ];
+      const selected = selectionClause(transport.selection?.(onBroker(group)), params);
+      // Every event up to the target that reaches the group must be marked processed by it (handled,
+      // passed over, or dead-lettered); the marks live in the database, whichever process did the work.
       for (;;) {
         const pending = await pool.query(
           `SELECT 1 FROM bus.outbox o
-            WHERE o.topic = ANY($1) AND (o.txid, o.position) <= ($2::text::xid8, $3::bigint)
+            WHERE o.topic = ANY($1) AND (o.txid, o.position) <= ($2::text::xid8, $3::bigint) ${selected}
               AND NOT EXISTS (SELECT 1 FROM bus.processed_events p WHERE p.consumer_group = $4 AND p.event_id = o.event_id)
             LIMIT 1`,
-          [subscription.topics, target.txid.toString(), target.position.toString(), group],
+          params,
         );
         if (pending.rowCount === 0) return;
         if (!active) throw new RunnerStoppingError();

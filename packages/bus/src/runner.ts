@@ -9,6 +9,7 @@ import {
 import { createInspector, type Inspection } from './catalog.ts';
 import { type DeadLetterReason, recordDeadLetter, stackSummary } from './dead-letters.ts';
 import type { CloudEvent } from './envelope.ts';
+import { createKeyedQueue } from './keyed-queue.ts';
 import {
   type EventHandler,
   type HandlerContext,
@@ -115,6 +116,7 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
   const policy: RetryPolicy = subscription.options.retry ?? SOURCE_A_RETRY;
   const inspect = createInspector(subscription.options.catalog);
   const decode = subscription.options.decode;
+  const batchConcurrency = subscription.options.concurrency ?? 1;
   const inspectMessage = (message: RawMessage): Inspection => {
     const decoded = decode?.(message);
     return decoded === undefined ? inspect(message.value, message.headers) : inspect(decoded);
@@ -237,9 +239,10 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
           )
         ).rows.map((row) => row.event_id),
       );
-      for (const [index, inspection] of inspected.entries()) {
-        const { event } = inspection;
-        if (!fresh.delete(event.id) || inspection.kind === 'foreign') continue;
+      const due = [...inspected.entries()].filter(
+        ([, inspection]) => fresh.delete(inspection.event.id) && inspection.kind !== 'foreign',
+      );
+      const run = async (index: number, event: CloudEvent) => {
         const eventLog = log.child({ event_id: event.id, event_type: event.type });
         try {
           await handler(event, { tx, log: eventLog, attempt: 1 });
@@ -247,7 +250,21 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
           eventLog.warn({ err: error, attempt: 1, of: policy.retryDelaysMs.length + 1 }, 'handler failed');
           throw new BatchFailure(index, true, error);
         }
+      };
+      if (batchConcurrency === 1) {
+        for (const [index, { event }] of due) await run(index, event);
+        return;
       }
+      // Handlers that wait on something outside (a mail server) overlap; one key's events still run in
+      // order. Their queries share the transaction's connection, which runs them one at a time.
+      const queue = createKeyedQueue(batchConcurrency);
+      const results = await Promise.allSettled(
+        due.map(([index, { event }]) =>
+          queue.schedule(event.partitionkey ?? event.id, () => run(index, event)),
+        ),
+      );
+      const failure = results.find((result) => result.status === 'rejected');
+      if (failure) throw (failure as PromiseRejectedResult).reason;
     },
 
     stop() {

@@ -4,6 +4,8 @@
  * consumer runner, so every adapter behaves the same.
  */
 
+import type { Outcome } from './runner.ts';
+
 /** A message as a broker carries it. */
 export interface TransportMessage {
   topic: string;
@@ -18,8 +20,25 @@ export interface TransportMessage {
  * Called once per delivered message. Resolving acknowledges it (Kafka: offset committed; RabbitMQ:
  * basic.ack). Rejecting means "could not even record the outcome" (e.g. the database is down): the adapter
  * must not acknowledge, and must deliver the message again later, keeping per-key order.
+ *
+ * It may resolve with the consumer runner's outcome. `dead_lettered` (already recorded in
+ * `bus.dead_letters`) lets a broker with dead-letter routing of its own take the message there too
+ * (RabbitMQ: basic.nack without requeue, so the queue's dead-letter exchange gets it); adapters without
+ * one acknowledge it like any other.
  */
-export type TransportHandler = (message: TransportMessage) => Promise<void>;
+// biome-ignore lint/suspicious/noConfusingVoidType: handlers written before outcomes existed return Promise<void>
+export type TransportHandler = (message: TransportMessage) => Promise<void | Outcome>;
+
+/**
+ * Events of one topic picked by their CloudEvent type and the value of one top-level field of their data.
+ * `topic` is the name on the broker (namespace included).
+ */
+export interface EventSelector {
+  topic: string;
+  type: string;
+  dataField: string;
+  values: string[];
+}
 
 export interface ConsumeOptions {
   /**
@@ -55,6 +74,11 @@ export interface Transport {
     handler: TransportHandler,
     options: ConsumeOptions,
   ): Promise<TransportConsumer>;
+  /**
+   * Optional. When the adapter hands group `group` (broker name) only some events of its topics (RabbitMQ
+   * groups reading a routed queue), which ones, so `drain` waits for those alone. Undefined: all of them.
+   */
+  selection?(group: string): EventSelector[] | undefined;
   /** Stops every consumer and closes connections. */
   close(): Promise<void>;
 }

@@ -6,7 +6,29 @@ import type {
   RetryPolicy,
   SubscribeOptions,
 } from '@switchyard/bus';
-import type { Clock, HttpApp, IdGenerator, Logger, MigrationSet, Pool } from '@switchyard/kernel';
+import type { Cache } from '@switchyard/cache';
+import type {
+  Authenticate,
+  Clock,
+  HttpApp,
+  IdGenerator,
+  Logger,
+  Metrics,
+  MigrationSet,
+  Pool,
+} from '@switchyard/kernel';
+import type { UserDirectory } from './identity.ts';
+import type { TemplateRenderer } from './templates.ts';
+
+/**
+ * Typed clients one service offers the others (DESIGN: "a typed client interface declared in
+ * contracts/"). In one process they are the providing module's own functions; they are looked up when a
+ * request needs them, so modules may be wired in any order.
+ */
+export interface ServiceClients {
+  users?: UserDirectory;
+  templates?: TemplateRenderer;
+}
 
 /** What the process hands every service: plain values, no container. */
 export interface ServiceDeps {
@@ -15,6 +37,9 @@ export interface ServiceDeps {
   clock: Clock;
   ids: IdGenerator;
   bus: Bus;
+  cache: Cache;
+  metrics: Metrics;
+  clients: ServiceClients;
 }
 
 export interface SubscriptionSpec {
@@ -55,6 +80,23 @@ export interface ServiceModule {
   name: string;
   /** Its own schema(s), migrated before it starts. */
   migrations: MigrationSet[];
+  /** Clients this module offers other modules. */
+  provides?(deps: ServiceDeps): ServiceClients;
+  /** Turns request credentials into an identity; only the auth module has one. */
+  authenticator?(deps: ServiceDeps): Authenticate;
+  /** Request hooks that apply to every route (gateway: headers, CORS, rate limits); run before routes. */
+  plugins?(app: HttpApp, deps: ServiceDeps): void;
   routes?(app: HttpApp, deps: ServiceDeps): void;
+  /**
+   * Runs once the process listens at `url` (bootstrap work: keys, the first admin). `server` is the
+   * listening HTTP server (for protocols beside the routes, such as Socket.IO) and `authenticate` the
+   * function requests are authenticated with.
+   */
+  start?(
+    deps: ServiceDeps,
+    context: { url: string; server: import('node:http').Server; authenticate: Authenticate },
+  ): Promise<void>;
+  /** Resources to release at shutdown, after the HTTP server has stopped. */
+  close?(): Promise<void>;
   subscriptions?(deps: ServiceDeps): SubscriptionSpec[];
 }

@@ -16,6 +16,8 @@ export const TaskSchema = Type.Object(
     status: TaskStatusSchema,
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
+    // Optional so events written before tasks had owners still validate.
+    owner_id: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()])),
   },
   { $id: 'Task', additionalProperties: false },
 );

@@ -9,4 +9,8 @@ export const SOURCE_TOPICS = [
   'events',
   'batch-jobs',
   'dead-letter-queue',
+  // Ours, not a source system's: user.created/updated/deleted and user.preferences.updated, keyed by user id.
+  'user-events',
+  // Ours: template.created/updated/activated/deactivated, keyed by template code (cache invalidation, audit).
+  'template-events',
 ];

@@ -42,6 +42,26 @@ export function afterCommit(tx: Queryable, hook: () => void): boolean {
   return true;
 }
 
+/**
+ * Makes `afterCommit` work in a transaction its caller runs itself (a bus's batch): hooks registered on
+ * `tx` from now on wait for `run`, called right after COMMIT, or are dropped by `discard` (a rollback, or
+ * `tx` going back to the pool). One of the two must be called.
+ */
+export function collectCommitHooks(tx: Queryable): { run(): void; discard(): void } {
+  const hooks: (() => void)[] = [];
+  commitHooks.set(tx, hooks);
+  return {
+    run() {
+      commitHooks.delete(tx);
+      for (const hook of hooks.splice(0)) hook();
+    },
+    discard() {
+      if (commitHooks.get(tx) === hooks) commitHooks.delete(tx);
+      hooks.length = 0;
+    },
+  };
+}
+
 /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
 export async function withTransaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();

@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import { type Authenticate, type Authorize, credentialsOf, type Identity } from './identity.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import {
@@ -24,6 +25,30 @@ declare module 'fastify' {
      */
     permission?: string;
   }
+  interface FastifyRequest {
+    /** Who is calling; undefined for anonymous requests (only `public` routes see those). */
+    identity: Identity | undefined;
+  }
+}
+
+/** How requests are identified and checked; without it, permissions are declared but not enforced. */
+export interface AccessControl {
+  authenticate: Authenticate;
+  authorize: Authorize;
+}
+
+/** A registered route and the permission it declares. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  permission: string;
+}
+
+const routeTables = new WeakMap<object, RouteEntry[]>();
+
+/** Every route registered on `app` so far, with its permission (the RBAC walk and the docs use it). */
+export function routeTable(app: object): readonly RouteEntry[] {
+  return routeTables.get(app) ?? [];
 }
 
 export type HttpApp = FastifyInstance<
@@ -41,6 +66,7 @@ export interface HttpAppOptions {
   bodyLimitBytes: number;
   title: string;
   version: string;
+  access?: AccessControl;
 }
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -124,18 +150,67 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   // Only JSON bodies are understood; anything else (text/plain included) is answered with 415.
   app.removeContentTypeParser('text/plain');
 
+  const routes: RouteEntry[] = [];
+  routeTables.set(app, routes);
   app.addHook('onRoute', (route) => {
     if (UNDOCUMENTED_PREFIXES.some((prefix) => route.url.startsWith(prefix))) return;
-    if (!route.config?.permission) {
+    const permission = route.config?.permission;
+    if (!permission) {
       throw new Error(
         `route ${String(route.method)} ${route.url} declares no permission (config.permission)`,
       );
     }
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routes.push({ method, url: route.url, permission });
+    }
   });
+
+  app.decorateRequest('identity', undefined);
+  const refusals = new WeakMap<object, ProblemDetails>();
+  const access = options.access;
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
+    if (!access) return;
+    const credentials = credentialsOf(request.headers);
+    if (!credentials) return;
+    try {
+      request.identity = await access.authenticate(credentials);
+    } catch (error) {
+      if (!(error instanceof HttpProblem)) throw error;
+      refusals.set(request, error.problem);
+    }
+  });
+
+  // Identity is resolved in onRequest so hooks registered later (rate limits) can use it; the check
+  // runs here, after those hooks and before the body is read.
+  app.addHook('preParsing', async (request, reply) => {
+    const permission = request.routeOptions.config?.permission;
+    if (!access || permission === undefined || permission === 'public') return;
+    const refusal = refusals.get(request);
+    if (refusal) {
+      reply.header('www-authenticate', 'Bearer error="invalid_token"');
+      return sendProblem(reply, refusal);
+    }
+    if (!request.identity) {
+      reply.header('www-authenticate', 'Bearer');
+      return sendProblem(
+        reply,
+        problemOf(
+          401,
+          'unauthenticated',
+          'Unauthorized',
+          'Send an access token (Authorization: Bearer) or an API key (x-api-key)',
+        ),
+      );
+    }
+    if (!access.authorize(request.identity.role, permission)) {
+      return sendProblem(
+        reply,
+        problemOf(403, 'forbidden', 'Forbidden', `The ${request.identity.role} role lacks ${permission}`),
+      );
+    }
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -255,7 +330,9 @@ export function registerOperationalRoutes(app: HttpApp, metrics: Metrics, checks
       checks: Object.fromEntries(results.map((result) => [result.name, result.ok ? 'ok' : 'failing'])),
     });
   });
-  app.get('/metrics', options, async (_request, reply) =>
+  // Metrics name routes, queues and error rates: readable by operators (Prometheus sends an API key).
+  const metricsOptions = { schema: { tags: ['operations'] }, config: { permission: 'metrics:read' } };
+  app.get('/metrics', metricsOptions, async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 }

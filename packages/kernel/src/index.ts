@@ -1,5 +1,14 @@
 export {
+  CIRCUIT_STATE_GAUGE_VALUE,
+  type CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitState,
+  createCircuitBreaker,
+  SOURCE_C_BREAKER,
+} from './circuit-breaker.ts';
+export {
   afterCommit,
+  collectCommitHooks,
   createPool,
   type Pool,
   type PoolClient,
@@ -7,13 +16,23 @@ export {
   withTransaction,
 } from './db.ts';
 export {
+  type AccessControl,
   createHttpApp,
   fieldErrorsFrom,
   type HttpApp,
   type HttpAppOptions,
   type ReadinessCheck,
+  type RouteEntry,
   registerOperationalRoutes,
+  routeTable,
 } from './http.ts';
+export {
+  type Authenticate,
+  type Authorize,
+  type Credentials,
+  credentialsOf,
+  type Identity,
+} from './identity.ts';
 export { type Clock, createUuidV7Generator, type IdGenerator, systemClock, uuidV7 } from './ids.ts';
 export { createLogger, type Logger, type LoggerOptions, type LogLevel } from './logger.ts';
 export { createMetrics, type Metrics } from './metrics.ts';
@@ -25,6 +44,13 @@ export {
   migrate,
   readMigrationFiles,
 } from './migrate.ts';
+export {
+  hashPassword,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  passwordPolicyViolation,
+  verifyPassword,
+} from './passwords.ts';
 export {
   type FieldError,
   HttpProblem,

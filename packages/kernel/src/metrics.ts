@@ -1,9 +1,13 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
   httpRequestsTotal: Counter<'method' | 'route' | 'status'>;
   httpRequestDurationSeconds: Histogram<'method' | 'route' | 'status'>;
+  /** Share of cache reads answered from the cache since start, per layer (`local`, `redis`, `memory`). */
+  cacheHitRate: Gauge<'layer'>;
+  /** Commands sent to Redis, by command and outcome (`ok`, `error`). */
+  redisOperationsTotal: Counter<'command' | 'outcome'>;
 }
 
 /** One registry per process, with the metric names the source systems document. */
@@ -24,6 +28,18 @@ export function createMetrics(options: { defaultLabels?: Record<string, string> 
       help: 'Time from request received to response sent, by method, route template and status code',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    cacheHitRate: new Gauge({
+      name: 'cache_hit_rate',
+      help: 'Share of cache reads answered from the cache since start (0 to 1), by layer',
+      labelNames: ['layer'],
+      registers: [registry],
+    }),
+    redisOperationsTotal: new Counter({
+      name: 'redis_operations_total',
+      help: 'Commands sent to Redis, by command and outcome',
+      labelNames: ['command', 'outcome'],
       registers: [registry],
     }),
   };
