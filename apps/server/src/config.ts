@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_EVENT_TYPES } from '@switchyard/activity';
 import { type LogLevel, passwordPolicyViolation } from '@switchyard/kernel';
 import { SERVICE_NAMES, type ServiceName } from './services.ts';
@@ -61,6 +62,8 @@ export interface GatewayConfig {
   /** SWITCHYARD_UPSTREAMS: scale-out forwarding, `/api/v1/tasks=http://a:3001|http://b:3001,…`. */
   upstreams: { prefix: string; urls: string[] }[];
   upstreamTimeoutMs: number;
+  /** SWITCHYARD_DASHBOARD_DIR: the built dashboard served at `/`; apps/dashboard/dist by default. */
+  dashboardDir: string;
 }
 
 /** A configuration value that cannot be used; the message names the variable and what it expects. */
@@ -275,6 +278,9 @@ function gatewayConfig(env: Env): GatewayConfig {
     },
     upstreams: upstreams(env),
     upstreamTimeoutMs: integer(env, 'SWITCHYARD_UPSTREAM_TIMEOUT_MS', 100, 300_000, 10_000),
+    dashboardDir: env.SWITCHYARD_DASHBOARD_DIR
+      ? resolve(env.SWITCHYARD_DASHBOARD_DIR)
+      : fileURLToPath(new URL('../../dashboard/dist', import.meta.url)),
   };
 }
 

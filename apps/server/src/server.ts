@@ -99,6 +99,7 @@ export function modulesFor(
       },
       upstreams: config.gateway.upstreams,
       upstreamTimeoutMs: config.gateway.upstreamTimeoutMs,
+      dashboardDir: config.gateway.dashboardDir,
     },
     delivery: {
       smtpUrl: config.delivery.smtpUrl,
@@ -311,7 +312,7 @@ export async function startSwitchyard(
     for (const name of config.services) {
       const service = services[name];
       const deps = depsOf(name);
-      service.routes?.(app, deps);
+      await service.routes?.(app, deps);
       for (const subscription of service.subscriptions?.(deps) ?? []) {
         bus.subscribe(subscription.group, subscription.topics, subscription.handler, subscription.options);
       }

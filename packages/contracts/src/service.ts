@@ -86,7 +86,7 @@ export interface ServiceModule {
   authenticator?(deps: ServiceDeps): Authenticate;
   /** Request hooks that apply to every route (gateway: headers, CORS, rate limits); run before routes. */
   plugins?(app: HttpApp, deps: ServiceDeps): void;
-  routes?(app: HttpApp, deps: ServiceDeps): void;
+  routes?(app: HttpApp, deps: ServiceDeps): void | Promise<void>;
   /**
    * Runs once the process listens at `url` (bootstrap work: keys, the first admin). `server` is the
    * listening HTTP server (for protocols beside the routes, such as Socket.IO) and `authenticate` the

@@ -37,6 +37,8 @@ export interface GatewayOptions {
   upstreamTimeoutMs?: number;
   /** Per upstream URL. */
   breaker?: Partial<BreakerSettings>;
+  /** The built dashboard (apps/dashboard/dist) to serve at `/`; without it, `/` says how to build it. */
+  dashboardDir?: string;
 }
 
 export interface ResolvedGatewayOptions {
@@ -47,6 +49,7 @@ export interface ResolvedGatewayOptions {
   upstreams: Upstream[];
   upstreamTimeoutMs: number;
   breaker: BreakerSettings;
+  dashboardDir: string | undefined;
 }
 
 /** Source system C: 100 requests per 15 minutes per IP. */
@@ -72,6 +75,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     upstreams: options.upstreams ?? [],
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
     breaker: { ...SOURCE_C_BREAKER, ...options.breaker },
+    dashboardDir: options.dashboardDir,
   };
 
   for (const origin of resolved.corsOrigins) {

@@ -79,7 +79,7 @@ function installRateLimits(app: HttpApp, options: ResolvedGatewayOptions, deps: 
   const store = storeHealth(deps.log);
 
   app.addHook('onRequest', async (request, reply) => {
-    if (isExemptPath(request.url, exemptPaths)) return;
+    if (isExemptPath(request.url, exemptPaths) || request.routeOptions.config?.rateLimited === false) return;
     const subject = rateLimitSubject(request.identity, request.ip, quotas);
     let hit: { count: number; resetInMs: number };
     try {

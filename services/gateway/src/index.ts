@@ -1,4 +1,5 @@
 import type { ServiceModule } from '@switchyard/contracts';
+import { registerDashboardRoutes } from './dashboard.ts';
 import { type GatewayOptions, resolveGatewayOptions } from './domain.ts';
 import { registerForwardRoutes } from './forward.ts';
 import { installGatewayHooks } from './http.ts';
@@ -18,7 +19,8 @@ export function createGatewayService(options: GatewayOptions): ServiceModule {
     plugins(app, deps) {
       installGatewayHooks(app, resolved, deps);
     },
-    routes(app, deps) {
+    async routes(app, deps) {
+      await registerDashboardRoutes(app, resolved.dashboardDir);
       closeForwarding = registerForwardRoutes(app, resolved, {
         log: deps.log,
         metrics: deps.metrics,
