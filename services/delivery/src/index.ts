@@ -191,6 +191,22 @@ function isCancelled(cache: Cache) {
     (await cache.get<boolean>(cacheKeys.notificationCancelled(requestId)).catch(() => undefined)) === true;
 }
 
+const OptionalText = Type.Union([Type.String(), Type.Null()]);
+/** One captured message (`CapturedMail`); absent parts are null. */
+const CapturedMailView = Type.Object({
+  id: Type.String(),
+  envelope: Type.Object({ from: OptionalText, to: Type.Array(Type.String()) }),
+  from: Type.String(),
+  to: Type.String(),
+  subject: Type.String(),
+  text: OptionalText,
+  html: OptionalText,
+  date: Type.String({ description: 'The Date header when readable, else when the message arrived' }),
+  messageId: OptionalText,
+  receivedAt: Type.String(),
+  sizeBytes: Type.Integer(),
+});
+
 function registerDevMailRoutes(app: HttpApp, capture: () => Promise<MailCapture | undefined>): void {
   app.get(
     '/api/v1/dev/mail',
@@ -206,6 +222,7 @@ function registerDevMailRoutes(app: HttpApp, capture: () => Promise<MailCapture 
           },
           { additionalProperties: false },
         ),
+        response: { 200: Type.Array(CapturedMailView) },
       },
       config: { permission: 'dev-mail:read' },
     },
@@ -216,8 +233,14 @@ function registerDevMailRoutes(app: HttpApp, capture: () => Promise<MailCapture 
       return mailbox
         .list()
         .filter((mail) => !to || mail.envelope.to.some((recipient) => recipient.toLowerCase() === to))
-        .slice(-(request.query.limit ?? 50))
-        .reverse();
+        .slice(0, request.query.limit ?? 50)
+        .map((mail) => ({
+          ...mail,
+          envelope: { from: mail.envelope.from ?? null, to: mail.envelope.to },
+          text: mail.text ?? null,
+          html: mail.html ?? null,
+          messageId: mail.messageId ?? null,
+        }));
     },
   );
 }
