@@ -51,6 +51,13 @@ const TaskParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const ListQuery = Type.Object(
   {
     status: Type.Optional(TaskStatusSchema),
+    q: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: TITLE_MAX_LENGTH,
+        description: 'Only tasks whose title contains this text (case-insensitive)',
+      }),
+    ),
     sort: Type.Optional(
       Type.String({
         description: 'created_at, updated_at or title; prefix with - for descending (default -created_at)',
@@ -132,6 +139,7 @@ export function registerTaskRoutes(app: HttpApp, deps: ServiceDeps): void {
           limit,
           ...(owner ? { ownerId: owner } : {}),
           ...(request.query.status ? { status: request.query.status } : {}),
+          ...(request.query.q ? { titleContains: request.query.q } : {}),
           ...(after ? { after } : {}),
         });
         const last = tasks.at(-1);

@@ -76,6 +76,8 @@ export async function deleteTask(db: Queryable, id: string, ownerId?: string): P
 
 export interface ListQuery {
   status?: TaskStatus;
+  /** Only tasks whose title contains this text, ignoring case (`%` and `_` match themselves). */
+  titleContains?: string;
   /** Only this user's tasks. */
   ownerId?: string;
   sort: ListSort;
@@ -90,6 +92,10 @@ export async function listTasks(db: Queryable, query: ListQuery): Promise<Task[]
   if (query.status) {
     values.push(query.status);
     where.push(`status = $${values.length}`);
+  }
+  if (query.titleContains) {
+    values.push(`%${query.titleContains.replace(/[\\%_]/g, (char) => `\\${char}`)}%`);
+    where.push(`title ILIKE $${values.length}`);
   }
   if (query.ownerId) {
     values.push(query.ownerId);
