@@ -6,6 +6,10 @@ import {
   type NotificationRecipient,
   type Priority,
 } from '@switchyard/contracts';
+import { problems } from '@switchyard/kernel';
+
+/** A request id: the caller's (`request_id`, also an idempotency key) or one of ours. */
+export const REQUEST_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
 
 /** One recipient of a request: a user (every channel) or direct addresses (the channels they serve). */
 export interface Recipient {
@@ -144,15 +148,17 @@ export function quietHoursEnd(preferences: Parameters<typeof isInQuietHours>[0],
   return new Date(startOfMinute + 24 * 3600_000);
 }
 
-export type RequestStatus =
-  | 'scheduled'
-  | 'pending'
-  | 'sent'
-  | 'delivered'
-  | 'failed'
-  | 'partially_failed'
-  | 'skipped'
-  | 'cancelled';
+export const REQUEST_STATUSES = [
+  'scheduled',
+  'pending',
+  'sent',
+  'delivered',
+  'failed',
+  'partially_failed',
+  'skipped',
+  'cancelled',
+] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
 /** One word for a request from its deliveries: what a dashboard shows in a list. */
 export function requestStatus(
@@ -183,4 +189,35 @@ export function nextDeliveryStatus(
   // A replayed dead letter may succeed after a final failure: the last word is the truth.
   if (outcome === 'sent') return 'sent';
   return current === 'sent' ? 'sent' : 'failed';
+}
+
+/** Position after the last request of a page (newest first): its creation time and id. */
+export interface RequestCursor {
+  at: string;
+  id: string;
+}
+
+export function encodeRequestCursor(request: { created_at: string; request_id: string }): string {
+  const cursor: RequestCursor = { at: request.created_at, id: request.request_id };
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+const REQUEST_ID = new RegExp(REQUEST_ID_PATTERN);
+
+export function decodeRequestCursor(text: string): RequestCursor {
+  const invalid = problems.validation(
+    [{ field: 'cursor', in: 'query', reason: 'is not a cursor returned by this API (X-Next-Cursor)' }],
+    'The request query has invalid fields',
+  );
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw invalid;
+  const { at, id } = parsed as Partial<Record<keyof RequestCursor, unknown>>;
+  if (typeof at !== 'string' || typeof id !== 'string' || !REQUEST_ID.test(id)) throw invalid;
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(at) || Number.isNaN(Date.parse(at))) throw invalid;
+  return { at, id };
 }

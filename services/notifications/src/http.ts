@@ -11,7 +11,15 @@ import {
 import { type HttpApp, HttpProblem, problems, withTransaction } from '@switchyard/kernel';
 import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { bodyHash, MAX_RECIPIENTS, planDeliveries } from './domain.ts';
+import {
+  bodyHash,
+  decodeRequestCursor,
+  encodeRequestCursor,
+  MAX_RECIPIENTS,
+  planDeliveries,
+  REQUEST_ID_PATTERN,
+  REQUEST_STATUSES,
+} from './domain.ts';
 import type { LiveInbox } from './live.ts';
 import { type StatusView, statusCache } from './status.ts';
 import {
@@ -21,13 +29,13 @@ import {
   findRequestByIdempotencyKey,
   insertRequest,
   listInbox,
+  listRequests,
   markInbox,
   type StoredRequest,
   unreadCount,
 } from './store.ts';
 
 const SOURCE = '/switchyard/notifications';
-const REQUEST_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
 
 const RecipientSchema = Type.Object(
   {
@@ -113,6 +121,73 @@ const Accepted = Type.Object({
 });
 type AcceptedType = { request_id: string; status: string; deliveries: number; scheduled_at: string | null };
 
+const RequestStatusSchema = Type.Enum(REQUEST_STATUSES, {
+  description:
+    'scheduled (waits for scheduled_at), pending (deliveries under way), sent, delivered, failed, partially_failed, skipped or cancelled',
+});
+const Nullable = (options: { format?: string; description?: string } = {}) =>
+  Type.Union([Type.String(options), Type.Null()]);
+
+const StatusViewSchema = Type.Object({
+  request_id: Type.String(),
+  status: RequestStatusSchema,
+  priority: Type.String(),
+  category: Nullable(),
+  channels: Type.Array(Type.String()),
+  template_code: Nullable(),
+  created_at: Type.String({ format: 'date-time' }),
+  scheduled_at: Nullable({ format: 'date-time' }),
+  deliveries: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      recipient_index: Type.Integer({ description: 'Which recipient of the request, from 0' }),
+      user_id: Nullable(),
+      address: Nullable({ description: 'The direct address, when no user id was given' }),
+      channel: Type.String(),
+      status: Type.String({
+        description: 'pending, sent, delivered, failed, skipped or cancelled',
+      }),
+      reason: Nullable(),
+      not_before: Nullable({ format: 'date-time', description: 'Held by quiet hours until' }),
+      provider: Nullable(),
+      attempts: Type.Array(
+        Type.Object({
+          attempt: Type.Integer(),
+          at: Type.String({ format: 'date-time' }),
+          provider: Type.String(),
+          outcome: Type.String({ description: 'sent, delivered, failed, retrying or cancelled' }),
+          error: Nullable(),
+          provider_message_id: Nullable(),
+        }),
+      ),
+    }),
+  ),
+});
+
+const RequestSummarySchema = Type.Object({
+  request_id: Type.String(),
+  status: RequestStatusSchema,
+  priority: Type.String(),
+  category: Nullable(),
+  channels: Type.Array(Type.String()),
+  template_code: Nullable(),
+  subject: Nullable({ description: 'The subject of inline content' }),
+  recipients: Type.Integer(),
+  deliveries: Type.Integer(),
+  created_by: Nullable(),
+  created_at: Type.String({ format: 'date-time' }),
+  scheduled_at: Nullable({ format: 'date-time' }),
+});
+
+const ListQuery = Type.Object(
+  {
+    status: Type.Optional(RequestStatusSchema),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512, description: 'X-Next-Cursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+
 const RequestParams = Type.Object({ request_id: Type.String({ pattern: REQUEST_ID_PATTERN }) });
 const InboxParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
@@ -156,6 +231,14 @@ function templateCodes(body: SendBodyType): Record<string, string> | undefined {
     codes[channel] = code;
   }
   return codes;
+}
+
+function stringEntries(query: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(query)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => [key, String(value)]),
+  );
 }
 
 function reused(): HttpProblem {
@@ -297,12 +380,43 @@ export function registerNotificationRoutes(app: HttpApp, deps: ServiceDeps, live
   );
 
   app.get(
+    '/api/v1/notifications',
+    {
+      schema: {
+        tags,
+        summary: 'List notification requests, newest first, with their status',
+        querystring: ListQuery,
+        response: { 200: Type.Array(RequestSummarySchema) },
+      },
+      config: { permission: 'notifications:read' },
+    },
+    async (request, reply) => {
+      const { status, cursor } = request.query;
+      const limit = request.query.limit ?? 50;
+      const after = cursor ? decodeRequestCursor(cursor) : undefined;
+      const page = (await listRequests(deps.db, { status, after, limit })).map((row) => ({
+        ...row,
+        created_at: new Date(row.created_at).toISOString(),
+        scheduled_at: row.scheduled_at ? new Date(row.scheduled_at).toISOString() : null,
+      }));
+      const last = page.at(-1);
+      if (last && page.length === limit) {
+        const next = encodeRequestCursor(last);
+        const query = new URLSearchParams({ ...stringEntries(request.query), cursor: next });
+        reply.header('x-next-cursor', next).header('link', `</api/v1/notifications?${query}>; rel="next"`);
+      }
+      return page;
+    },
+  );
+
+  app.get(
     '/api/v1/notifications/:request_id',
     {
       schema: {
         tags,
         summary: 'Status per recipient and channel, with every attempt',
         params: RequestParams,
+        response: { 200: StatusViewSchema },
       },
       config: { permission: 'notifications:read' },
     },

@@ -1,6 +1,6 @@
 import type { Channel, DeliveryStatus, Priority } from '@switchyard/contracts';
 import type { Queryable } from '@switchyard/kernel';
-import type { PlannedDelivery } from './domain.ts';
+import type { PlannedDelivery, RequestCursor, RequestStatus } from './domain.ts';
 
 export interface StoredRequest {
   request_id: string;
@@ -264,6 +264,74 @@ export async function cancelRequest(db: Queryable, requestId: string, now: Date)
     [requestId, now],
   );
   return result.rowCount ?? 0;
+}
+
+export interface RequestSummaryRow {
+  request_id: string;
+  status: RequestStatus;
+  priority: Priority;
+  category: string | null;
+  channels: Channel[];
+  template_code: string | null;
+  subject: string | null;
+  recipients: number;
+  deliveries: number;
+  created_by: string | null;
+  created_at: Date;
+  scheduled_at: Date | null;
+}
+
+/**
+ * A request's status from its deliveries, as SQL, so a page can be filtered by it: the same rule as
+ * `requestStatus` in domain.ts (test/list.test.ts holds the two together over every combination).
+ */
+const REQUEST_STATUS_SQL = `CASE
+    WHEN r.status = 'scheduled' THEN 'scheduled'
+    WHEN d.pending THEN CASE WHEN r.status = 'cancelled' THEN 'cancelled' ELSE 'pending' END
+    WHEN r.status = 'cancelled' AND d.cancelled THEN 'cancelled'
+    WHEN d.failed THEN CASE WHEN d.sent OR d.delivered THEN 'partially_failed' ELSE 'failed' END
+    WHEN d.sent THEN 'sent'
+    WHEN d.delivered THEN 'delivered'
+    ELSE 'skipped'
+  END`;
+
+/** One page of requests, newest first, in keyset order, with their status as the status view shows it. */
+export async function listRequests(
+  db: Queryable,
+  query: { status?: RequestStatus | undefined; after?: RequestCursor | undefined; limit: number },
+): Promise<RequestSummaryRow[]> {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  const bind = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  if (query.after) {
+    where.push(`(r.created_at, r.request_id) < (${bind(new Date(query.after.at))}, ${bind(query.after.id)})`);
+  }
+  if (query.status) where.push(`s.status = ${bind(query.status)}`);
+  const result = await db.query<RequestSummaryRow>(
+    `SELECT r.request_id, s.status, r.priority, r.category, r.channels, r.template_code,
+            r.content->>'subject' AS subject, d.recipients, d.deliveries, r.created_by, r.created_at,
+            r.scheduled_at
+       FROM notifications.requests r
+       CROSS JOIN LATERAL (
+         SELECT count(*)::int AS deliveries,
+                count(DISTINCT recipient_index)::int AS recipients,
+                COALESCE(bool_or(status = 'pending'), false) AS pending,
+                COALESCE(bool_or(status = 'sent'), false) AS sent,
+                COALESCE(bool_or(status = 'delivered'), false) AS delivered,
+                COALESCE(bool_or(status = 'failed'), false) AS failed,
+                COALESCE(bool_or(status = 'cancelled'), false) AS cancelled
+           FROM notifications.deliveries WHERE request_id = r.request_id
+       ) d
+       CROSS JOIN LATERAL (SELECT ${REQUEST_STATUS_SQL} AS status) s
+      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY r.created_at DESC, r.request_id DESC
+      LIMIT ${bind(query.limit)}`,
+    values,
+  );
+  return result.rows;
 }
 
 /** Scheduled requests whose time has come, switched to accepted (one process does it: SKIP LOCKED). */
