@@ -25,6 +25,7 @@ import {
 } from '@switchyard/kernel';
 import type { BusConfig, Config } from './config.ts';
 import { runningEmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.ts';
+import { createOverviewRecorder, registerOverviewRoutes, runtimeMode } from './overview.ts';
 import { IDENTITY_SERVICES, SERVICE_NAMES, type ServiceName, serviceModules } from './services.ts';
 import { version } from './version.ts';
 
@@ -301,22 +302,51 @@ export async function startSwitchyard(
       version,
       access: { authenticate, authorize: can },
     });
-    registerOperationalRoutes(app, metrics, [
-      { name: 'database', check: async () => (await database.pool.query('SELECT 1')).rowCount === 1 },
-      { name: 'migrations', check: migrationsApplied },
-      { name: 'cache', check: () => openedCache.ping() },
-    ]);
+    const checks = [
+      {
+        name: 'database',
+        detail: config.databaseUrl ? 'postgresql' : 'embedded postgresql',
+        check: async () => (await database.pool.query('SELECT 1')).rowCount === 1,
+      },
+      { name: 'migrations', detail: `${sets.length} schemas`, check: migrationsApplied },
+      { name: 'cache', detail: config.redisUrl ? 'redis' : 'memory', check: () => openedCache.ping() },
+    ];
+    registerOperationalRoutes(app, metrics, checks);
 
     for (const name of config.services) services[name].plugins?.(app, depsOf(name));
     registerDeadLetterRoutes(app, database.pool);
+    const recorder = createOverviewRecorder(options.clock ?? systemClock);
+    const subscribed: { name: string; groups: string[] }[] = [];
     for (const name of config.services) {
       const service = services[name];
       const deps = depsOf(name);
       await service.routes?.(app, deps);
+      const groups: string[] = [];
       for (const subscription of service.subscriptions?.(deps) ?? []) {
-        bus.subscribe(subscription.group, subscription.topics, subscription.handler, subscription.options);
+        bus.subscribe(
+          subscription.group,
+          subscription.topics,
+          recorder.counted(subscription.handler),
+          subscription.options,
+        );
+        groups.push(subscription.group);
       }
+      subscribed.push({ name, groups });
     }
+    const stopOverview = registerOverviewRoutes(app, recorder, {
+      pool: database.pool,
+      bus,
+      clock: options.clock ?? systemClock,
+      version,
+      mode: runtimeMode({
+        busKind: bus.kind,
+        redis: config.redisUrl !== undefined,
+        allServices: SERVICE_NAMES.every((name) => config.services.includes(name)),
+      }),
+      startedAt: (options.clock ?? systemClock)(),
+      checks,
+      services: subscribed,
+    });
 
     await bus.start();
     const url = await app.listen({ port: config.port, host: config.host });
@@ -333,6 +363,7 @@ export async function startSwitchyard(
       close() {
         closing ??= (async () => {
           await app.close();
+          stopOverview();
           await bus.stop();
           for (const name of names) await services[name].close?.();
           await openedCache.close();

@@ -5,11 +5,15 @@ import {
   type ConsumerRunner,
   type CursorRow,
   claimCursor,
+  countOutboxAfter,
   createConsumerRunner,
   cursorAfter,
+  type GroupLag,
+  LAG_COUNT_CAP,
   type OutboxCursor,
   onOutboxCommit,
   outboxHead,
+  peekCursor,
   readOutbox,
   type Subscription,
   saveCursor,
@@ -209,6 +213,18 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
         state.waiters.push({ target, resolve });
         state.waker.wake();
       });
+    },
+
+    /** Outbox rows of each group's topics past its committed offset, read without taking its lock. */
+    async lag() {
+      return Promise.all(
+        subscriptions.map(async ({ group, topics }): Promise<GroupLag> => {
+          const cursor = await peekCursor(pool, offsetRow(group));
+          if (!cursor) return { group, topics, waiting: null, capped: false, reason: 'not started' };
+          const waiting = await countOutboxAfter(pool, topics, cursor, LAG_COUNT_CAP);
+          return { group, topics, waiting, capped: waiting >= LAG_COUNT_CAP };
+        }),
+      );
     },
   };
 }

@@ -3,14 +3,16 @@ import { toBrokerMessage } from './binding.ts';
 import {
   type CursorRow,
   claimCursor,
+  countOutboxAfter,
   OUTBOX_START,
   onOutboxCommit,
   outboxHead,
+  peekCursor,
   readOutbox,
   saveCursor,
 } from './outbox.ts';
 import { createWaker, listenForOutboxCommits, type OutboxListener } from './outbox-listener.ts';
-import { addSubscription, type Bus, type Subscription } from './port.ts';
+import { addSubscription, type Bus, type GroupLag, LAG_COUNT_CAP, type Subscription } from './port.ts';
 import { type ConsumerRunner, createConsumerRunner, RunnerStoppingError } from './runner.ts';
 import type { EventSelector, Transport, TransportConsumer } from './transport.ts';
 
@@ -207,6 +209,37 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
         if (!active) throw new RunnerStoppingError();
         await progress.wait(100);
       }
+    },
+
+    /**
+     * The relay's backlog (outbox rows not yet on the broker) is the one figure the database answers
+     * cheaply: it is reported as the group `relay:<broker>`. Where each consumer group stands is kept by
+     * the broker, which this port does not ask, so their `waiting` is null.
+     */
+    async lag() {
+      const relayCursor = await peekCursor(pool, relayRow);
+      const relayWaiting = relayCursor
+        ? await countOutboxAfter(pool, null, relayCursor, LAG_COUNT_CAP)
+        : null;
+      const relay: GroupLag = {
+        group: `relay:${relayName}`,
+        topics: ['*'],
+        waiting: relayWaiting,
+        capped: relayWaiting !== null && relayWaiting >= LAG_COUNT_CAP,
+        ...(relayWaiting === null ? { reason: 'not started' } : {}),
+      };
+      return [
+        relay,
+        ...subscriptions.map(
+          ({ group, topics }): GroupLag => ({
+            group,
+            topics,
+            waiting: null,
+            capped: false,
+            reason: `the ${transport.kind} broker keeps this group's position; ask its own tooling`,
+          }),
+        ),
+      ];
     },
   };
 }

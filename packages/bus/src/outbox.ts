@@ -185,6 +185,39 @@ export async function outboxHead(db: Queryable, topics: string[]): Promise<Outbo
   return row ? { txid: BigInt(row.txid_text), position: BigInt(row.position_text) } : OUTBOX_START;
 }
 
+/**
+ * How many committed events of `topics` (every topic when null) lie after `cursor`, counting no further
+ * than `cap`: an index range scan of (topic, txid, position) that stops at the cap, so a deep backlog
+ * costs no more than a shallow one. Events of transactions still open are not counted yet.
+ */
+export async function countOutboxAfter(
+  db: Queryable,
+  topics: string[] | null,
+  cursor: OutboxCursor,
+  cap: number,
+): Promise<number> {
+  const result = await db.query<{ waiting: number }>(
+    `SELECT count(*)::int AS waiting FROM (
+       SELECT 1 FROM bus.outbox
+        WHERE ${topicFilter(topics)}
+          AND (txid, position) > ($2::text::xid8, $3::bigint)
+        LIMIT $4) AS behind`,
+    [topics?.length === 1 ? topics[0] : topics, cursor.txid.toString(), cursor.position.toString(), cap],
+  );
+  return result.rows[0]?.waiting ?? 0;
+}
+
+/** Where a cursor row stands, without locking it; undefined when there is no such row. */
+export async function peekCursor(db: Queryable, row: CursorRow): Promise<OutboxCursor | undefined> {
+  const found = await db.query<{ last_txid: string; last_position: string }>(
+    `SELECT last_txid::text AS last_txid, last_position::text AS last_position
+       FROM ${row.table} WHERE ${row.keyColumn} = $1`,
+    [row.key],
+  );
+  const offset = found.rows[0];
+  return offset ? { txid: BigInt(offset.last_txid), position: BigInt(offset.last_position) } : undefined;
+}
+
 /** A row that keeps a reader's place in the outbox: a consumer group's offset, or the relay's. */
 export interface CursorRow {
   /** Schema-qualified table with `last_txid xid8` and `last_position bigint` columns. */

@@ -68,7 +68,27 @@ export interface Bus {
   stop(): Promise<void>;
   /** Resolves once `group` has dealt with (handled or dead-lettered) every event committed before the call. */
   drain(group: string): Promise<void>;
+  /**
+   * Optional: how many events wait for each consumer group subscribed in this process, for the overview.
+   * Adapters answer what they can tell cheaply; `waiting` is null (with a `reason`) when they cannot.
+   */
+  lag?(): Promise<GroupLag[]>;
 }
+
+/** How far behind one consumer group is. */
+export interface GroupLag {
+  group: string;
+  topics: string[];
+  /** Events committed to the group's topics that it has not dealt with yet; null when unknown. */
+  waiting: number | null;
+  /** True when `waiting` reached the adapter's counting cap: there are at least that many. */
+  capped: boolean;
+  /** Why `waiting` is null, or anything else worth knowing about the figure. */
+  reason?: string;
+}
+
+/** Lag counts stop here: a backlog this deep is a backlog, and counting further would cost a scan. */
+export const LAG_COUNT_CAP = 10_000;
 
 /**
  * Adds a subscription to a bus's list before `start`, refusing a late or duplicate group the same way

@@ -53,9 +53,33 @@ const ListQuery = Type.Object(
     to: Type.Optional(Type.String({ format: 'date-time' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1_000 })),
     cursor: Type.Optional(Type.String({ maxLength: 64 })),
+    order: Type.Optional(
+      Type.Union([Type.Literal('asc'), Type.Literal('desc')], {
+        default: 'asc',
+        description: 'asc: processing order; desc: newest first (a cursor then continues with older events)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
+/**
+ * On event lists: the cursor of the newest event of the page. Passed back as `cursor` (in processing
+ * order) it asks only for events processed since, which is how a live view polls.
+ */
+const NEWEST_CURSOR_HEADER = 'x-newest-cursor';
+const StatsSchema = Type.Object({
+  from: Type.String({ format: 'date-time' }),
+  to: Type.String({ format: 'date-time' }),
+  interval: Type.Enum([...STATS_INTERVALS]),
+  eventTypes: Type.Array(Type.String(), { description: 'The event types this installation accepts' }),
+  buckets: Type.Array(
+    Type.Object({
+      start: Type.String({ format: 'date-time' }),
+      counts: Type.Record(Type.String(), Type.Integer(), { description: 'Events per type' }),
+    }),
+    { description: 'Buckets with no events are left out' },
+  ),
+});
 
 function decodeCursor(cursor: string | undefined): bigint | undefined {
   if (cursor === undefined) return undefined;
@@ -207,11 +231,12 @@ export function registerActivityRoutes(
         config: { permission: 'activity:read' },
       },
       async (request, reply) => {
-        const { userId, eventType, from, to, cursor } = request.query;
+        const { userId, eventType, from, to, cursor, order } = request.query;
         const limit = request.query.limit ?? 1_000;
         const afterSeq = decodeCursor(cursor);
         const page = await queryEvents(deps.db, {
           limit,
+          newestFirst: order === 'desc',
           ...(userId !== undefined ? { userId } : {}),
           ...(eventType !== undefined ? { eventType } : {}),
           ...(from !== undefined ? { from: new Date(from) } : {}),
@@ -226,6 +251,7 @@ export function registerActivityRoutes(
           );
           reply.header('link', `<${path}?${next}>; rel="next"`);
         }
+        if (page.newestSeq !== undefined) reply.header(NEWEST_CURSOR_HEADER, encodeCursor(page.newestSeq));
         return page.events;
       },
     );
@@ -276,6 +302,7 @@ export function registerActivityRoutes(
           },
           { additionalProperties: false },
         ),
+        response: { 200: StatsSchema },
       },
       config: { permission: 'activity:read' },
     },
@@ -298,6 +325,7 @@ export function registerActivityRoutes(
         from: from.toISOString(),
         to: to.toISOString(),
         interval,
+        eventTypes: [...options.eventTypes],
         buckets: await eventStats(deps.db, from, to, interval),
       };
     },

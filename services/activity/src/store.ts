@@ -58,7 +58,7 @@ export interface EventQuery {
 export async function queryEvents(
   db: Queryable,
   query: EventQuery,
-): Promise<{ events: ProcessedEvent[]; nextSeq?: bigint }> {
+): Promise<{ events: ProcessedEvent[]; nextSeq?: bigint; newestSeq?: bigint }> {
   const where: string[] = [];
   const values: unknown[] = [];
   const add = (sql: string, value: unknown) => {
@@ -79,9 +79,11 @@ export async function queryEvents(
   );
   const rows = result.rows.slice(0, query.limit);
   const last = rows.at(-1);
+  const newest = query.newestFirst ? rows[0] : last;
   return {
     events: rows.map(toProcessed),
     ...(result.rows.length > query.limit && last ? { nextSeq: BigInt(last.seq_text) } : {}),
+    ...(newest ? { newestSeq: BigInt(newest.seq_text) } : {}),
   };
 }
 
