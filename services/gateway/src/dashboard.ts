@@ -111,7 +111,8 @@ export async function registerDashboardRoutes(app: HttpApp, directory: string | 
     if (!file) return sendProblem(reply, problemOf(404, 'not-found', 'Not Found', `No file ${request.url}`));
     return send(request, reply, file, 'public, max-age=31536000, immutable');
   });
-  app.get('/*', { schema: hide, config }, async (request, reply) => {
+  // Unknown paths land here too, so they count against the caller's quota like any other request.
+  app.get('/*', { schema: hide, config: { permission: 'public' } }, async (request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
     const file = files?.get(path);
     if (file && path !== '/index.html') return send(request, reply, file, 'public, max-age=3600');

@@ -88,7 +88,7 @@ export async function gatewayApp(
   app.get('/things', { config: { permission: 'things:read' } }, async () => ({ things: [] }));
   app.post('/things', { config: { permission: 'things:write' } }, async (request) => ({ got: request.body }));
   app.get('/open', { config: { permission: 'public' } }, async () => ({ open: true }));
-  service.routes?.(app, deps);
+  await service.routes?.(app, deps);
   await app.ready();
   return {
     app,
