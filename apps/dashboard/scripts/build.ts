@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -52,12 +52,41 @@ export function firstPageBundle(): BundleSize[] {
  * and `npm start` call this, so a checkout always serves what its sources say.
  */
 export async function buildDashboard(options: { force?: boolean; quiet?: boolean } = {}): Promise<boolean> {
-  const sourcesAt = sourceMtimeMs();
-  if (!options.force && builtFrom() === sourcesAt) return false;
-  const { build } = await import('vite');
-  await build({ root: DASHBOARD_ROOT, logLevel: options.quiet ? 'error' : 'warn' });
-  writeFileSync(STAMP, String(sourcesAt));
-  return true;
+  if (!options.force && builtFrom() === sourceMtimeMs()) return false;
+  // Test files run in parallel processes and each asks for a current build: one builds, the others wait
+  // for it and then find the build current.
+  await acquireBuildLock();
+  try {
+    const sourcesAt = sourceMtimeMs();
+    if (!options.force && builtFrom() === sourcesAt) return false;
+    const { build } = await import('vite');
+    await build({ root: DASHBOARD_ROOT, logLevel: options.quiet ? 'error' : 'warn' });
+    writeFileSync(STAMP, String(sourcesAt));
+    return true;
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
+const LOCK = join(DASHBOARD_ROOT, '.build-lock');
+/** A build takes seconds; a lock older than this was left by a killed process. */
+const STALE_LOCK_MS = 120_000;
+
+async function acquireBuildLock(): Promise<void> {
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const heldSinceMs = statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs;
+    if (heldSinceMs !== undefined && Date.now() - heldSinceMs > STALE_LOCK_MS) {
+      rmSync(LOCK, { recursive: true, force: true });
+      continue;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -14,19 +14,35 @@ export interface InboxItem {
 }
 
 let unread: number | undefined;
+let connected = false;
 let socket: Socket | undefined;
+/** Counts refreshes, so that an older answer arriving late never overwrites a newer one. */
+let refreshes = 0;
 const countListeners = new Set<() => void>();
+const connectionListeners = new Set<() => void>();
 const itemListeners = new Set<(item: InboxItem) => void>();
 
-function setUnread(value: number): void {
+function setUnread(value: number | undefined): void {
   unread = value;
   for (const listener of countListeners) listener();
 }
 
+function setConnected(value: boolean): void {
+  if (connected === value) return;
+  connected = value;
+  for (const listener of connectionListeners) listener();
+}
+
 /** Asks the server for the count again (after marking read, or when the socket reconnects). */
 export async function refreshUnread(): Promise<void> {
+  refreshes += 1;
+  const mine = refreshes;
   const body = await must(api.GET('/api/v1/inbox/unread-count'));
-  setUnread(body.unread);
+  if (mine === refreshes) setUnread(body.unread);
+}
+
+function announce(item: InboxItem): void {
+  for (const listener of itemListeners) listener(item);
 }
 
 export function connectInbox(): () => void {
@@ -40,16 +56,23 @@ export function connectInbox(): () => void {
   });
   socket = live;
   live.on('connect', () => {
+    setConnected(true);
     void refreshUnread().catch(() => undefined);
   });
+  live.on('disconnect', () => setConnected(false));
   live.on('notification', (item: InboxItem) => {
+    // Shown at once, then confirmed by the server (a refresh already under way may predate the item).
     setUnread((unread ?? 0) + 1);
-    for (const listener of itemListeners) listener(item);
+    void refreshUnread().catch(() => undefined);
+    announce(item);
   });
   return () => {
     live.disconnect();
-    if (socket === live) socket = undefined;
-    unread = undefined;
+    if (socket === live) {
+      socket = undefined;
+      setConnected(false);
+      setUnread(undefined);
+    }
   };
 }
 
@@ -60,6 +83,17 @@ export function useUnreadCount(): number | undefined {
       return () => countListeners.delete(listener);
     },
     () => unread,
+  );
+}
+
+/** Whether the live connection is up: while it is down, new items show only after a reload. */
+export function useLiveConnected(): boolean {
+  return useSyncExternalStore(
+    (listener) => {
+      connectionListeners.add(listener);
+      return () => connectionListeners.delete(listener);
+    },
+    () => connected,
   );
 }
 

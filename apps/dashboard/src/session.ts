@@ -165,9 +165,10 @@ export async function signIn(input: SignInInput): Promise<SignInResult> {
   };
 }
 
-export async function signOut(): Promise<void> {
+/** Ends the session here; `{ endedOnServer: true }` when the server has ended it already (everywhere). */
+export async function signOut(options: { endedOnServer?: boolean } = {}): Promise<void> {
   const session = read();
-  if (session) {
+  if (session && !options.endedOnServer) {
     // The server ends the session; the tokens are forgotten here whatever it answers.
     await authorizedFetch(new Request('/api/v1/auth/logout', { method: 'POST' })).catch(() => undefined);
   }

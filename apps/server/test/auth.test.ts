@@ -4,20 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, silentLogger, type TestDatabase } from '@switchyard/testing';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { type RunningSwitchyard, startSwitchyard } from '../src/server.ts';
-import { bearer, call, signIn, TEST_ADMIN, testClock, testConfig, userWithRole } from './helpers.ts';
-
-// TOTP codes are computed the way an authenticator app does (RFC 6238), not with the service's code.
-function totp(secretBase32: string, atMs: number): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const char of secretBase32) bits += alphabet.indexOf(char).toString(2).padStart(5, '0');
-  const secret = Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => Number.parseInt(byte, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(atMs / 30_000)));
-  const mac = createHmac('sha1', secret).update(counter).digest();
-  const offset = (mac.at(-1) as number) & 0xf;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
+import { bearer, call, signIn, TEST_ADMIN, testClock, testConfig, totp, userWithRole } from './helpers.ts';
 
 describe('auth', () => {
   let database: TestDatabase;

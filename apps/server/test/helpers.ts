@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { Clock } from '@switchyard/kernel';
 import { type Config, readConfig } from '../src/config.ts';
 
@@ -28,6 +29,19 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
     ...TEST_RATE_LIMITS,
     ...env,
   });
+}
+
+// TOTP codes are computed the way an authenticator app does (RFC 6238), not with the service's code.
+export function totp(secretBase32: string, atMs: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const char of secretBase32) bits += alphabet.indexOf(char).toString(2).padStart(5, '0');
+  const secret = Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => Number.parseInt(byte, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(atMs / 30_000)));
+  const mac = createHmac('sha1', secret).update(counter).digest();
+  const offset = (mac.at(-1) as number) & 0xf;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
 }
 
 /** A clock tests move forward by hand (token expiry, lockout expiry). */

@@ -50,6 +50,8 @@ export interface paths {
                     eventType?: string;
                     from?: string;
                     limit?: number;
+                    /** @description asc: processing order; desc: newest first (a cursor then continues with older events) */
+                    order?: "asc" | "desc";
                     to?: string;
                     userId?: string;
                 };
@@ -195,7 +197,27 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @description Buckets with no events are left out */
+                            buckets: {
+                                /** @description Events per type */
+                                counts: {
+                                    [key: string]: number;
+                                };
+                                /** Format: date-time */
+                                start: string;
+                            }[];
+                            /** @description The event types this installation accepts */
+                            eventTypes: string[];
+                            /** Format: date-time */
+                            from: string;
+                            /** @enum {unknown} */
+                            interval: "minute" | "hour" | "day";
+                            /** Format: date-time */
+                            to: string;
+                        };
+                    };
                 };
             };
         };
@@ -1275,7 +1297,25 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @description The Date header when readable, else when the message arrived */
+                            date: string;
+                            envelope: {
+                                from: string | null;
+                                to: string[];
+                            };
+                            from: string;
+                            html: string | null;
+                            id: string;
+                            messageId: string | null;
+                            receivedAt: string;
+                            sizeBytes: number;
+                            subject: string;
+                            text: string | null;
+                            to: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -1565,7 +1605,51 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** List notification requests, newest first, with their status */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description X-Next-Cursor of the previous page */
+                    cursor?: string;
+                    limit?: number;
+                    /** @description scheduled (waits for scheduled_at), pending (deliveries under way), sent, delivered, failed, partially_failed, skipped or cancelled */
+                    status?: "scheduled" | "pending" | "sent" | "delivered" | "failed" | "partially_failed" | "skipped" | "cancelled";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            category: string | null;
+                            channels: string[];
+                            /** Format: date-time */
+                            created_at: string;
+                            created_by: string | null;
+                            deliveries: number;
+                            priority: string;
+                            recipients: number;
+                            request_id: string;
+                            scheduled_at: string | null;
+                            /**
+                             * @description scheduled (waits for scheduled_at), pending (deliveries under way), sent, delivered, failed, partially_failed, skipped or cancelled
+                             * @enum {unknown}
+                             */
+                            status: "scheduled" | "pending" | "sent" | "delivered" | "failed" | "partially_failed" | "skipped" | "cancelled";
+                            subject: string | null;
+                            template_code: string | null;
+                        }[];
+                    };
+                };
+            };
+        };
         put?: never;
         /** Notify recipients on channels; stored before the 202, delivered once per recipient and channel */
         post: {
@@ -1666,7 +1750,46 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            category: string | null;
+                            channels: string[];
+                            /** Format: date-time */
+                            created_at: string;
+                            deliveries: {
+                                address: string | null;
+                                attempts: {
+                                    /** Format: date-time */
+                                    at: string;
+                                    attempt: number;
+                                    error: string | null;
+                                    /** @description sent, delivered, failed, retrying or cancelled */
+                                    outcome: string;
+                                    provider: string;
+                                    provider_message_id: string | null;
+                                }[];
+                                channel: string;
+                                id: string;
+                                not_before: string | null;
+                                provider: string | null;
+                                reason: string | null;
+                                /** @description Which recipient of the request, from 0 */
+                                recipient_index: number;
+                                /** @description pending, sent, delivered, failed, skipped or cancelled */
+                                status: string;
+                                user_id: string | null;
+                            }[];
+                            priority: string;
+                            request_id: string;
+                            scheduled_at: string | null;
+                            /**
+                             * @description scheduled (waits for scheduled_at), pending (deliveries under way), sent, delivered, failed, partially_failed, skipped or cancelled
+                             * @enum {unknown}
+                             */
+                            status: "scheduled" | "pending" | "sent" | "delivered" | "failed" | "partially_failed" | "skipped" | "cancelled";
+                            template_code: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -1703,6 +1826,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/system/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Health of dependencies and services, consumer lag and the last hour of throughput */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            bus: "postgres" | "kafka" | "rabbitmq";
+                            consumer_groups: {
+                                /** @description At least `waiting`: counting stopped there */
+                                capped: boolean;
+                                /** @description Dead letters of the group waiting for a replay */
+                                dead_letters: number;
+                                group: string;
+                                reason: string | null;
+                                /** @description The service that subscribed it */
+                                service: string | null;
+                                topics: string[];
+                                /** @description Events waiting for the group; null when the bus cannot tell cheaply */
+                                waiting: number | null;
+                            }[];
+                            dependencies: {
+                                /** @description What it is (e.g. "redis", "kafka") */
+                                detail: string;
+                                /** @description How long the check took */
+                                latency_ms: number;
+                                /** @description database, migrations, cache or bus */
+                                name: string;
+                                status: "ok" | "failing";
+                            }[];
+                            /** Format: date-time */
+                            generated_at: string;
+                            mode: "embedded" | "scale-out";
+                            services: {
+                                groups: string[];
+                                name: string;
+                                status: "ok" | "degraded";
+                            }[];
+                            /** Format: date-time */
+                            started_at: string;
+                            throughput: {
+                                /** @description Events this process's consumers handled */
+                                handled_last_hour: number;
+                                /** @description The last 60 minutes, oldest first */
+                                minutes: {
+                                    handled: number;
+                                    published: number;
+                                    /** Format: date-time */
+                                    start: string;
+                                }[];
+                                /** @description Events the installation published (outbox) */
+                                published_last_hour: number;
+                            };
+                            uptime_seconds: number;
+                            version: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks": {
         parameters: {
             query?: never;
@@ -1717,6 +1925,8 @@ export interface paths {
                     /** @description X-Next-Cursor of the previous page */
                     cursor?: string;
                     limit?: number;
+                    /** @description Only tasks whose title contains this text (case-insensitive) */
+                    q?: string;
                     /** @description created_at, updated_at or title; prefix with - for descending (default -created_at) */
                     sort?: string;
                     /** @description Where the task stands */
@@ -3152,6 +3362,8 @@ export interface paths {
                     eventType?: string;
                     from?: string;
                     limit?: number;
+                    /** @description asc: processing order; desc: newest first (a cursor then continues with older events) */
+                    order?: "asc" | "desc";
                     to?: string;
                     userId?: string;
                 };

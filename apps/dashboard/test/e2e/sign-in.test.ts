@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  type DashboardRig,
-  openPage,
-  signInThroughForm,
-  startRig,
-  TEST_ADMIN,
-} from './harness.ts';
+import { type DashboardRig, openPage, signInThroughForm, startRig, TEST_ADMIN } from './harness.ts';
 
 describe('dashboard: signing in and out', () => {
   let rig: DashboardRig;
