@@ -152,4 +152,42 @@ describe('dashboard: inbox', () => {
       await tab.close();
     }
   });
+  it('sends an in-app notification to yourself from the send form; the badge counts it without a reload', async () => {
+    const tab = await openPage(rig);
+    try {
+      const { page } = tab;
+      await signInThroughForm(page);
+      await page.evaluate((marker) => {
+        (window as unknown as Record<string, boolean>)[marker] = true;
+      }, MARKER);
+      const before = Number((await page.getByTestId('unread-badge').getAttribute('data-count')) || '0');
+
+      await page
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: 'Notifications' })
+        .click();
+      await page.getByRole('link', { name: 'Send a notification' }).click();
+      const form = page.locator('form', { has: page.getByRole('heading', { name: 'Send a notification' }) });
+      await form.getByRole('button', { name: 'Add me' }).click();
+      await form.getByLabel('In-app', { exact: true }).check();
+      await form.getByLabel('Write it here', { exact: true }).check();
+      await form.getByLabel('Subject', { exact: true }).fill('A note to myself');
+      await form.getByLabel('Message', { exact: true }).fill('Sent from the dashboard form.');
+      await tab.screenshot('inbox-send-to-self-form');
+      await form.getByRole('button', { name: 'Send', exact: true }).click();
+
+      await badgeShows(page, before + 1);
+      assert.equal(
+        await page.evaluate((marker) => (window as unknown as Record<string, boolean>)[marker], MARKER),
+        true,
+        'the page was not reloaded',
+      );
+      await page.getByTestId('unread-badge').click();
+      await page.getByText('A note to myself').waitFor();
+      await tab.screenshot('inbox-send-to-self-arrived');
+      assertNoConsoleErrors(tab);
+    } finally {
+      await tab.close();
+    }
+  });
 });
