@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 /** The dashboard package's folder, and where `vite build` writes what the gateway serves. */
 export const DASHBOARD_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -26,6 +26,24 @@ function builtFrom(): number | undefined {
     return Number(readFileSync(STAMP, 'utf8'));
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * `.gz` and `.br` beside each text file, at the highest levels: the gateway serves them as they are
+ * instead of compressing at every start (brotli's best level takes most of a second for the script).
+ */
+function precompress(directory: string): void {
+  for (const entry of readdirSync(directory, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !/\.(js|css|html|svg|json|txt)$/.test(entry.name)) continue;
+    const path = join(entry.parentPath, entry.name);
+    const content = readFileSync(path);
+    if (content.length <= 1024) continue;
+    writeFileSync(`${path}.gz`, gzipSync(content, { level: 9 }));
+    writeFileSync(
+      `${path}.br`,
+      brotliCompressSync(content, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+    );
   }
 }
 
@@ -61,6 +79,7 @@ export async function buildDashboard(options: { force?: boolean; quiet?: boolean
     if (!options.force && builtFrom() === sourcesAt) return false;
     const { build } = await import('vite');
     await build({ root: DASHBOARD_ROOT, logLevel: options.quiet ? 'error' : 'warn' });
+    precompress(DASHBOARD_DIST);
     writeFileSync(STAMP, String(sourcesAt));
     return true;
   } finally {

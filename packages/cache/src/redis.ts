@@ -12,8 +12,11 @@
  * - L1 is only trusted while the invalidation subscription is confirmed: when the subscriber connection
  *   drops, L1 is emptied and stays unused until the subscription is confirmed again, since invalidations
  *   published meanwhile are lost (Redis pub/sub is at most once).
- * - `increment` is one Lua script (INCR, PEXPIRE on the first hit, PTTL); it does not invalidate other
- *   instances' L1, so counters are read through `increment`, not `get`.
+ * - `increment` is one Lua script (INCRBY, PEXPIRE on the first hit, PTTL); it does not invalidate other
+ *   instances' L1, so counters are read through `increment`, not `get`. Increments of one key that arrive
+ *   while one is in flight are sent together as one INCRBY when it returns: every caller still gets its
+ *   own exact count from Redis, but a busy key (one API key's rate limit under load) costs one command
+ *   per round trip instead of one per request.
  * - Commands are bounded by `commandTimeoutMs`. Before the first connection they wait for it (start-up
  *   must not race the socket) until a connection attempt fails; after it, the offline queue is off, so
  *   while Redis is unreachable commands fail at once instead of piling up, and commands in flight when a
@@ -59,7 +62,7 @@ return {value, redis.call('PTTL', KEYS[1])}`;
 
 // One script, so concurrent first hits from several instances cannot open two windows, and a counter
 // without an expiry (its first hit) always gets one.
-const INCREMENT_SCRIPT = `local count = redis.call('INCR', KEYS[1])
+const INCREMENT_SCRIPT = `local count = redis.call('INCRBY', KEYS[1], ARGV[2])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -67,9 +70,19 @@ if ttl < 0 then
 end
 return {count, ttl}`;
 
+interface Hit {
+  count: number;
+  resetInMs: number;
+}
+
+interface IncrementCaller {
+  resolve(hit: Hit): void;
+  reject(error: unknown): void;
+}
+
 interface ScriptedRedis extends Redis {
   cacheGet(key: string): Promise<[string, number] | null>;
-  cacheIncrement(key: string, windowMs: number): Promise<[number, number]>;
+  cacheIncrement(key: string, windowMs: number, by: number): Promise<[number, number]>;
 }
 
 type ExecReply = [Error | null, unknown][] | null;
@@ -121,6 +134,32 @@ export function createRedisCache(options: RedisCacheOptions): Cache {
   client.defineCommand('cacheGet', { numberOfKeys: 1, lua: GET_SCRIPT });
   client.defineCommand('cacheIncrement', { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
   const subscriber = connect('subscriber');
+
+  // Per key: the increments that arrived while one was in flight; present while one is in flight.
+  const nextIncrements = new Map<string, IncrementCaller[]>();
+
+  /** Sends `callers` as one INCRBY, then whoever queued meanwhile, until nobody waits for `key`. */
+  async function sendIncrements(key: string, windowMs: number, first: IncrementCaller[]): Promise<void> {
+    for (let callers = first; callers.length > 0; ) {
+      try {
+        const by = callers.length;
+        const [total, resetInMs] = await command('incr', () =>
+          client.cacheIncrement(keyOf(key), windowMs, by),
+        );
+        // Redis counted the batch at once; each caller gets the count its own increment reached.
+        for (const [index, caller] of callers.entries()) {
+          caller.resolve({ count: total - by + 1 + index, resetInMs });
+        }
+      } catch (error) {
+        for (const caller of callers) caller.reject(error);
+      } finally {
+        forget([key]);
+      }
+      callers = nextIncrements.get(key) ?? [];
+      if (callers.length === 0) nextIncrements.delete(key);
+      else nextIncrements.set(key, []);
+    }
+  }
 
   async function command<T>(name: string, send: () => Promise<T>): Promise<T> {
     try {
@@ -293,12 +332,15 @@ export function createRedisCache(options: RedisCacheOptions): Cache {
     },
     async increment(key, windowSeconds) {
       const windowMs = toMs(windowSeconds, 'windowSeconds');
-      try {
-        const [count, resetInMs] = await command('incr', () => client.cacheIncrement(keyOf(key), windowMs));
-        return { count, resetInMs };
-      } finally {
-        forget([key]);
+      const { promise, resolve, reject } = Promise.withResolvers<Hit>();
+      const waiting = nextIncrements.get(key);
+      if (waiting) {
+        waiting.push({ resolve, reject });
+        return promise;
       }
+      nextIncrements.set(key, []);
+      void sendIncrements(key, windowMs, [{ resolve, reject }]);
+      return promise;
     },
     async publish(channel, message) {
       const name = channelOf(channel);

@@ -147,6 +147,23 @@ describe('redis cache', () => {
     assert.deepEqual(rates, { local: 2 / 4, redis: 1 / 2 });
   });
 
+  it('sends concurrent increments of one key together, each still counted once, in far fewer commands', async () => {
+    const metrics = createMetrics();
+    const cache = open({ metrics });
+    const hits = await Promise.all(Array.from({ length: 300 }, () => cache.increment('busy-counter', 60)));
+    assert.deepEqual(
+      hits.map((hit) => hit.count).sort((a, b) => a - b),
+      Array.from({ length: 300 }, (_, n) => n + 1),
+    );
+    const [incr] = (await metrics.redisOperationsTotal.get()).values.filter(
+      ({ labels }) => labels.command === 'incr',
+    );
+    // The first goes alone; the rest queue behind it and go as one (or a few, on a slow machine).
+    assert.ok(incr && incr.value >= 2 && incr.value <= 10, `incr commands: ${incr?.value}`);
+    // Another key is not held back by this one's batch.
+    assert.equal((await cache.increment('quiet-counter', 60)).count, 1);
+  });
+
   it('reads Redis every time when the local layer is off', async () => {
     const cache = open({ localTtlMs: 0 });
     assert.equal(await cache.ping(), true);

@@ -35,13 +35,28 @@ interface StaticFile {
   brotli?: Buffer;
 }
 
+async function readIfPresent(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A file and its compressed forms: the `.gz` and `.br` the dashboard build writes beside it (at the
+ * highest levels, which take most of a second for the app's script), or, for a build without them, quick
+ * levels here, so a start never spends that second.
+ */
 async function loadFile(path: string): Promise<StaticFile> {
   const raw = await readFile(path);
   const extension = extname(path);
   const file: StaticFile = { contentType: CONTENT_TYPES[extension] ?? 'application/octet-stream', raw };
   if (COMPRESSIBLE.has(extension) && raw.length > 1024) {
-    file.gzip = gzipSync(raw, { level: 9 });
-    file.brotli = brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } });
+    file.gzip = (await readIfPresent(`${path}.gz`)) ?? gzipSync(raw, { level: 6 });
+    file.brotli =
+      (await readIfPresent(`${path}.br`)) ??
+      brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } });
   }
   return file;
 }
@@ -51,7 +66,7 @@ async function loadBuild(directory: string): Promise<Map<string, StaticFile> | u
   let names: string[];
   try {
     names = (await readdir(directory, { recursive: true, withFileTypes: true }))
-      .filter((entry) => entry.isFile() && !entry.name.startsWith('.'))
+      .filter((entry) => entry.isFile() && !entry.name.startsWith('.') && !/\.(gz|br)$/.test(entry.name))
       .map((entry) => join(entry.parentPath, entry.name).slice(directory.length).replaceAll('\\', '/'));
   } catch {
     return undefined;

@@ -3,10 +3,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gunzipSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { gatewayApp } from './helpers.ts';
 
 const INDEX = `<!doctype html><html><head><script type="module" src="/assets/app-1234.js"></script></head><body><div id="root"></div>${'<!-- padding -->'.repeat(100)}</body></html>`;
+const PRECOMPRESSED = 'the build wrote this brotli file';
 const SCRIPT = `console.log(${JSON.stringify('x'.repeat(4000))});`;
 
 describe('gateway: the dashboard at /', () => {
@@ -16,6 +17,8 @@ describe('gateway: the dashboard at /', () => {
     mkdirSync(join(build, 'assets'));
     writeFileSync(join(build, 'index.html'), INDEX);
     writeFileSync(join(build, 'assets', 'app-1234.js'), SCRIPT);
+    // The build's own brotli file is served as it is (here a recognisable one), never recompressed.
+    writeFileSync(join(build, 'assets', 'app-1234.js.br'), brotliCompressSync(PRECOMPRESSED));
     writeFileSync(join(build, '.source-mtime'), '1');
   });
   after(() => rmSync(build, { recursive: true, force: true }));
@@ -50,6 +53,8 @@ describe('gateway: the dashboard at /', () => {
         headers: { 'accept-encoding': 'gzip, deflate, br' },
       });
       assert.equal(brotli.headers['content-encoding'], 'br');
+      assert.equal(brotliDecompressSync(brotli.rawPayload).toString(), PRECOMPRESSED);
+      assert.equal((await gateway.app.inject({ url: '/assets/app-1234.js.br' })).statusCode, 404);
       const plain = await gateway.app.inject({ url: '/assets/app-1234.js' });
       assert.equal(plain.headers['content-encoding'], undefined);
       assert.equal(plain.body, SCRIPT);

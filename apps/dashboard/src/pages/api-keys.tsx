@@ -90,7 +90,7 @@ export function ApiKeysPage(_props: { params: Record<string, string> }) {
           ) : (
             <div className="table-wrap">
               <table className="keys-table">
-                <caption className="keys-visually-hidden">API keys</caption>
+                <caption className="visually-hidden">API keys</caption>
                 <thead>
                   <tr>
                     <th scope="col">Name</th>
@@ -106,7 +106,7 @@ export function ApiKeysPage(_props: { params: Record<string, string> }) {
                       Last used
                     </th>
                     <th scope="col">
-                      <span className="keys-visually-hidden">Actions</span>
+                      <span className="visually-hidden">Actions</span>
                     </th>
                   </tr>
                 </thead>

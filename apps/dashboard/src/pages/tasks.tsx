@@ -131,7 +131,7 @@ export function TasksPage(_props: { params: Record<string, string> }) {
       ) : null}
 
       <search className="toolbar" aria-label="Filter tasks">
-        <label className="tasks-visually-hidden" htmlFor="tasks-search">
+        <label className="visually-hidden" htmlFor="tasks-search">
           Search tasks
         </label>
         <input
@@ -141,7 +141,7 @@ export function TasksPage(_props: { params: Record<string, string> }) {
           value={searchText}
           onChange={(event) => setSearchText(event.target.value)}
         />
-        <label className="tasks-visually-hidden" htmlFor="tasks-status">
+        <label className="visually-hidden" htmlFor="tasks-status">
           Status
         </label>
         <select
@@ -156,7 +156,7 @@ export function TasksPage(_props: { params: Record<string, string> }) {
             </option>
           ))}
         </select>
-        <label className="tasks-visually-hidden" htmlFor="tasks-sort">
+        <label className="visually-hidden" htmlFor="tasks-sort">
           Sort
         </label>
         <select
@@ -188,7 +188,7 @@ export function TasksPage(_props: { params: Record<string, string> }) {
             <>
               <div className="table-wrap">
                 <table className="tasks-table">
-                  <caption className="tasks-visually-hidden">Tasks</caption>
+                  <caption className="visually-hidden">Tasks</caption>
                   <thead>
                     <tr>
                       <th scope="col">Title</th>

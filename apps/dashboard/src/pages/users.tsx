@@ -122,7 +122,7 @@ export function UsersPage(_props: { params: Record<string, string> }) {
       ) : null}
 
       <search className="toolbar" aria-label="Filter users">
-        <label className="users-visually-hidden" htmlFor="users-search">
+        <label className="visually-hidden" htmlFor="users-search">
           Search users
         </label>
         <input
@@ -132,7 +132,7 @@ export function UsersPage(_props: { params: Record<string, string> }) {
           value={searchText}
           onChange={(event) => setSearchText(event.target.value)}
         />
-        <label className="users-visually-hidden" htmlFor="users-role">
+        <label className="visually-hidden" htmlFor="users-role">
           Role
         </label>
         <select
@@ -147,7 +147,7 @@ export function UsersPage(_props: { params: Record<string, string> }) {
             </option>
           ))}
         </select>
-        <label className="users-visually-hidden" htmlFor="users-status">
+        <label className="visually-hidden" htmlFor="users-status">
           Status
         </label>
         <select
@@ -174,7 +174,7 @@ export function UsersPage(_props: { params: Record<string, string> }) {
             <>
               <div className="table-wrap">
                 <table>
-                  <caption className="users-visually-hidden">Users</caption>
+                  <caption className="visually-hidden">Users</caption>
                   <thead>
                     <tr>
                       <th scope="col">Name</th>
