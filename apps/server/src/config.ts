@@ -20,6 +20,8 @@ export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   logLevel: LogLevel;
   bodyLimitBytes: number;
+  /** SWITCHYARD_LIVE_RECHECK_SECONDS: how often open Socket.IO connections' credentials are checked again. */
+  liveRecheckSeconds: number;
   /** Source D's event types this installation accepts. */
   activityEventTypes: string[];
   /**
@@ -413,6 +415,7 @@ export function readConfig(env: Env, servicesFlag?: string): Config {
       'info',
     ),
     bodyLimitBytes: integer(env, 'SWITCHYARD_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024, 1024 * 1024),
+    liveRecheckSeconds: integer(env, 'SWITCHYARD_LIVE_RECHECK_SECONDS', 1, 3600, 60),
     activityEventTypes: activityEventTypes(env),
     secretKey: secretKey(env, nodeEnv),
     firstAdmin: firstAdmin(env),

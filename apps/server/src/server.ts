@@ -84,6 +84,7 @@ export function modulesFor(
 ) {
   return serviceModules({
     activityEventTypes: config.activityEventTypes,
+    liveRecheckIntervalMs: config.liveRecheckSeconds * 1000,
     auth: {
       secretKey,
       issuer: 'Switchyard',

@@ -34,6 +34,7 @@ export interface ServiceSettings {
   auth: AuthServiceOptions;
   gateway: GatewayOptions;
   delivery: DeliveryServiceOptions;
+  liveRecheckIntervalMs: number;
 }
 
 /** The service modules, built with the settings the configuration gives them. */
@@ -46,7 +47,10 @@ export function serviceModules(settings: ServiceSettings): Record<ServiceName, S
     audit: auditService,
     activity: createActivityService({ eventTypes: settings.activityEventTypes }),
     templates: templatesService,
-    notifications: createNotificationsService({ schedulerIntervalMs: 1000 }),
+    notifications: createNotificationsService({
+      schedulerIntervalMs: 1000,
+      liveRecheckIntervalMs: settings.liveRecheckIntervalMs,
+    }),
     delivery: createDeliveryService(settings.delivery),
   };
 }

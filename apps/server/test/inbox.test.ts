@@ -151,7 +151,10 @@ describe('in-app inbox', () => {
 
   before(async () => {
     database = await createTestDatabase('inbox');
-    server = await startSwitchyard(testConfig(database.url), silentLogger());
+    server = await startSwitchyard(
+      testConfig(database.url, { SWITCHYARD_LIVE_RECHECK_SECONDS: '1' }),
+      silentLogger(),
+    );
     base = server.url;
   });
 
@@ -380,6 +383,34 @@ describe('in-app inbox', () => {
       } finally {
         socket.disconnect();
       }
+    }
+  });
+
+  it("closes a socket whose session ends (sign-out) and refuses its token again; the user's other session keeps its socket", async () => {
+    const member = await userWithRole(base, 'member');
+    const otherSession = await signIn(base, { email: member.user.email, password: member.password });
+    const staying = await connectSocket(base, { auth: { token: otherSession.access_token } });
+    const leaving = await connectSocket(base, { auth: { token: member.access_token } });
+    try {
+      const closed = new Promise<string>((resolve) => leaving.once('disconnect', resolve));
+      const loggedOut = await call(base, 'POST', '/api/v1/auth/logout', {
+        headers: bearer(member.access_token),
+      });
+      assert.equal(loggedOut.status, 204);
+      // The re-check runs every SWITCHYARD_LIVE_RECHECK_SECONDS (1 s here). The server closes the
+      // transport rather than sending a disconnect, so a client with fresh credentials carries on.
+      assert.equal(await closed, 'transport close');
+      leaving.connect();
+      await assert.rejects(connected(leaving), (error: Error) => error.message === 'unauthorized');
+
+      // The other session's socket, connected first, went through the same re-check and stays.
+      const arrives = nextSocketItem(staying);
+      await sendInApp(base, member.user.id, 'still here');
+      assert.equal((await arrives).title, 'still here');
+      assert.equal(staying.connected, true);
+    } finally {
+      leaving.disconnect();
+      staying.disconnect();
     }
   });
 

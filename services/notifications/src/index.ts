@@ -8,6 +8,8 @@ import { attachInboxSockets } from './socket.ts';
 export interface NotificationsServiceOptions {
   /** How often scheduled requests and quiet-hours holds are looked at. */
   schedulerIntervalMs: number;
+  /** How often an open Socket.IO connection's credentials are checked again. */
+  liveRecheckIntervalMs: number;
 }
 
 /**
@@ -39,6 +41,7 @@ export function createNotificationsService(options: NotificationsServiceOptions)
         authenticate: context.authenticate,
         live,
         log: deps.log,
+        recheckIntervalMs: options.liveRecheckIntervalMs,
       });
       stops.push(scheduler.stop, sockets.close, async () => live.close());
     },

@@ -57,6 +57,11 @@ export function attachInboxSockets(options: {
   authenticate: Authenticate;
   live: LiveInbox;
   log: Logger;
+  /**
+   * How often an open socket's credentials are checked again. A socket authenticates once, so without
+   * this one would outlive its access token, a sign-out, a revoked key or a demotion.
+   */
+  recheckIntervalMs: number;
 }): { close(): Promise<void> } {
   const { live, log } = options;
   let closed = false;
@@ -93,6 +98,29 @@ export function attachInboxSockets(options: {
     return identity;
   }
 
+  /**
+   * Checks the handshake's credentials every `recheckIntervalMs`; once they no longer name this user with
+   * `inbox:read` (expired, signed out, revoked, demoted, disabled), the connection is closed. Clients
+   * reconnect with their current credentials, so a refreshed token carries on and an ended session is
+   * refused. An answer that is not a refusal (a cache outage) keeps the socket.
+   */
+  function recheckWhileOpen(socket: InboxSocket, userId: string): () => void {
+    const credentials = credentialsOfHandshake(socket.handshake);
+    const timer = setInterval(() => {
+      if (!credentials) return;
+      options.authenticate(credentials).then(
+        (identity) => {
+          if (identity.userId !== userId || !can(identity.role, 'inbox:read')) socket.conn.close();
+        },
+        (error: unknown) => {
+          if (error instanceof HttpProblem && error.status === 401) socket.conn.close();
+        },
+      );
+    }, options.recheckIntervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   // The socket joins the live inbox here rather than on `connection`, so that a client's `connect`
   // means its items reach it from then on.
   io.use((socket, next) => {
@@ -107,9 +135,12 @@ export function attachInboxSockets(options: {
           // clients reconnect on their own, to an instance that is still running.
           end: () => socket.conn.close(),
         });
+        const stopRechecks = recheckWhileOpen(socket, userId);
         // A socket that never connects gets no `disconnect`; the closing connection covers that case.
-        socket.on('disconnect', leave);
-        socket.conn.once('close', leave);
+        for (const done of [leave, stopRechecks]) {
+          socket.on('disconnect', done);
+          socket.conn.once('close', done);
+        }
         if (socket.conn.readyState !== 'open') leave();
         socket.data.userId = userId;
         next();

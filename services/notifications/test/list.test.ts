@@ -121,7 +121,10 @@ describe('GET /api/v1/notifications', () => {
       maxConnections: 5,
       applicationName: 'notifications-test',
     });
-    const service = createNotificationsService({ schedulerIntervalMs: 60_000 });
+    const service = createNotificationsService({
+      schedulerIntervalMs: 60_000,
+      liveRecheckIntervalMs: 60_000,
+    });
     await migrate(pool, [busMigrations, postgresBusMigrations, ...service.migrations], log);
     const cache = createMemoryCache();
     const metrics = createMetrics();
