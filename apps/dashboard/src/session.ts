@@ -74,6 +74,12 @@ export function currentUser(): SessionUser | null {
   return read()?.user ?? null;
 }
 
+/** After the signed-in person's own profile changed: the header shows the new name at once. */
+export function updateCurrentUser(changed: Partial<Omit<SessionUser, 'id'>>): void {
+  const session = read();
+  if (session) write({ ...session, user: { ...session.user, ...changed } });
+}
+
 async function withRefreshLock<T>(work: () => Promise<T>): Promise<T> {
   if ('locks' in navigator) return navigator.locks.request('switchyard.refresh', work);
   return work();

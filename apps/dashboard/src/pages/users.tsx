@@ -15,7 +15,7 @@ import {
 } from '../components/ui.tsx';
 import { can } from '../nav.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
-import { currentUser } from '../session.ts';
+import { currentUser, updateCurrentUser } from '../session.ts';
 import './users.css';
 
 type User = paths['/api/v1/users/{id}']['get']['responses'][200]['content']['application/json'];
@@ -471,6 +471,8 @@ export function ProfileForm({ user, onSaved }: { user: User; onSaved(): void }) 
     setEmail(updated.email);
     setRole(updated.role);
     setSaved(true);
+    if (updated.id === me?.id)
+      updateCurrentUser({ name: updated.name, email: updated.email, role: updated.role });
     onSaved();
   });
   const errors = {

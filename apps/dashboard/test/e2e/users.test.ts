@@ -183,6 +183,11 @@ describe('dashboard: users and API keys', () => {
       await page.getByRole('form', { name: 'Notification preferences' }).waitFor();
       await tab.screenshot('account-1');
 
+      // A new name of one's own shows in the header at once, without signing in again.
+      await page.getByLabel('Name', { exact: true }).fill('Ada Lovelace');
+      await page.getByRole('button', { name: 'Save profile' }).click();
+      await page.locator('.topbar .who', { hasText: 'Ada Lovelace' }).waitFor();
+
       await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
       const uri = (await page.getByTestId('totp-uri').textContent()) ?? '';
       assert.match(uri, /^otpauth:\/\/totp\//);
