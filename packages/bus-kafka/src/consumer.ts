@@ -44,6 +44,7 @@ import {
 import {
   createKeyedQueue,
   type KeyedQueue,
+  type TransportBatchHandler,
   type TransportHandler,
   type TransportMessage,
 } from '@switchyard/bus';
@@ -55,6 +56,8 @@ export interface GroupMemberOptions {
   group: string;
   topics: string[];
   handler: TransportHandler;
+  /** When given, each fetch's records of a partition go to it as one run instead of one by one. */
+  batchHandler?: TransportBatchHandler | undefined;
   concurrency: number;
   log: Logger;
   retryDelayMs: number;
@@ -512,6 +515,7 @@ export class GroupMember {
   }
 
   #deliver(session: Session, state: PartitionState, batches: RecordsBatch[]): void {
+    const run: { offset: bigint; leaderEpoch: number; message: TransportMessage }[] = [];
     for (const batch of batches) {
       const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
       if (last < state.next) continue;
@@ -519,22 +523,23 @@ export class GroupMember {
         for (const record of batch.records) {
           const offset = batch.firstOffset + BigInt(record.offsetDelta);
           if (offset < state.next) continue;
-          this.#schedule(
-            session,
-            state,
-            offset,
-            batch.partitionLeaderEpoch,
-            toTransportMessage(state.topic, record),
-          );
+          const message = toTransportMessage(state.topic, record);
+          if (this.#options.batchHandler) {
+            run.push({ offset, leaderEpoch: batch.partitionLeaderEpoch, message });
+          } else {
+            this.#schedule(session, state, offset, batch.partitionLeaderEpoch, message);
+          }
         }
       }
       // Control records and compacted gaps are never handled, but are passed (and so committed) all the same.
       state.next = last + 1n;
-      if (state.buffered === 0 && state.handled < state.next) {
+      if (state.buffered === 0 && run.length === 0 && state.handled < state.next) {
         state.handled = state.next;
         this.#requestCommit();
       }
     }
+    const lastOfRun = run.at(-1);
+    if (lastOfRun) this.#scheduleRun(session, state, run, lastOfRun.leaderEpoch, state.next);
   }
 
   // ---- handling -----------------------------------------------------------------------------------------
@@ -573,6 +578,42 @@ export class GroupMember {
       });
   }
 
+  /**
+   * One fetch's records of a partition as one run: handed to the batch handler together, so the consumer
+   * records them in one transaction; the partition moves past all of them (and past any control records
+   * or gaps the fetch ended on, `passed`) when it resolves.
+   */
+  #scheduleRun(
+    session: Session,
+    state: PartitionState,
+    run: { offset: bigint; message: TransportMessage }[],
+    leaderEpoch: number,
+    passed: bigint,
+  ) {
+    const batchHandler = this.#options.batchHandler;
+    if (!batchHandler) return;
+    state.buffered += run.length;
+    const first = run[0]?.offset ?? passed;
+    void session.queue
+      .schedule(state.key, async () => {
+        if (session.ended.signal.aborted) return;
+        const messages = run.map((entry) => entry.message);
+        if (!(await this.#retrying(session, state, first, () => batchHandler(messages)))) return;
+        state.handled = passed;
+        state.leaderEpoch = leaderEpoch;
+        this.#requestCommit();
+      })
+      .catch((error: unknown) => {
+        this.#log.error({ err: error, partition: state.key }, 'kafka delivery failed unexpectedly');
+      })
+      .finally(() => {
+        const half = Math.floor(this.#options.maxBufferedPerPartition / 2);
+        const before = state.buffered;
+        state.buffered -= run.length;
+        if (before > half && state.buffered <= half) this.#wake();
+      });
+  }
+
   /** Runs the handler until it resolves (true) or the session ends (false). */
   async #handle(
     session: Session,
@@ -580,9 +621,19 @@ export class GroupMember {
     offset: bigint,
     message: TransportMessage,
   ): Promise<boolean> {
+    return this.#retrying(session, state, offset, () => this.#options.handler(message));
+  }
+
+  /** Runs `work` until it resolves (true) or the session ends (false), waiting longer after each failure. */
+  async #retrying(
+    session: Session,
+    state: PartitionState,
+    offset: bigint,
+    work: () => Promise<unknown>,
+  ): Promise<boolean> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.#options.handler(message);
+        await work();
         return true;
       } catch (error) {
         const delay = Math.min(this.#options.retryDelayMs * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS);

@@ -191,6 +191,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
         group,
         topics: [...new Set(topics)],
         handler,
+        batchHandler: consumeOptions.batchHandler,
         concurrency: consumeOptions.concurrency,
         log,
         retryDelayMs: options.retryDelayMs ?? 1000,

@@ -21,6 +21,7 @@ busContract('kafka', async () => {
   return {
     pool,
     sharesLoad: true,
+    deliversBatches: true,
     childEnv: { BUS: 'kafka', DATABASE_URL: database.url, KAFKA_BROKERS: brokers },
     createBus: () =>
       createBrokerBus({

@@ -283,6 +283,48 @@ describe('Kafka transport', { timeout: 180_000 }, () => {
     assert.equal((await committedOffsets(brokers, group, topic)).get(0), 5n, 'all five committed after stop');
   });
 
+  it('hands a batch handler whole runs of a partition in order, again after a rejection, then commits them', {
+    timeout: TEST_TIMEOUT,
+  }, async () => {
+    const topic = unique('runs');
+    const group = unique('group');
+    const bus = transport({ partitions: 1 });
+    await bus.connect([topic]);
+    await bus.publish(Array.from({ length: 50 }, (_, n) => message(topic, `key-${n % 7}`, { n })));
+    const runs: number[][] = [];
+    const got = collector();
+    let rejected = false;
+    const consumer = await bus.consume(
+      group,
+      [topic],
+      async () => {
+        throw new Error('the one-by-one handler is not used when a batch handler is given');
+      },
+      {
+        concurrency: 4,
+        batchHandler: async (messages) => {
+          runs.push(messages.map((m) => body(m).n));
+          if (!rejected) {
+            rejected = true;
+            throw new Error('database down');
+          }
+          for (const m of messages) got.push(m);
+        },
+      },
+    );
+    await got.until(() => got.received.length >= 50, 'all fifty');
+    assert.ok(runs.length >= 2, `runs: ${runs.length}`);
+    // The rejected run came again, whole and first; every message arrived once, in offset order.
+    assert.deepEqual(runs[1]?.slice(0, runs[0]?.length), runs[0]);
+    assert.deepEqual(
+      got.received.map((m) => body(m).n),
+      Array.from({ length: 50 }, (_, n) => n),
+    );
+    assert.ok((runs[1]?.length ?? 0) > 1, 'a run carries more than one message');
+    await consumer.stop();
+    assert.equal((await committedOffsets(brokers, group, topic)).get(0), 50n, 'all fifty committed');
+  });
+
   it('continues a group from its committed offsets after stop()', { timeout: TEST_TIMEOUT }, async () => {
     const topic = unique('resume');
     const group = unique('group');

@@ -16,6 +16,7 @@ busContract('postgres', async () => {
   return {
     pool,
     sharesLoad: false,
+    deliversBatches: true,
     childEnv: { BUS: 'postgres', DATABASE_URL: database.url },
     createBus: () =>
       createPostgresBus({ pool, log, clock: systemClock, ids: uuidV7, pollIntervalMs: 200, batchSize: 20 }),

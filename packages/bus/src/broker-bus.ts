@@ -1,4 +1,4 @@
-import type { Clock, IdGenerator, Logger, Pool } from '@switchyard/kernel';
+import { type Clock, type IdGenerator, type Logger, type Pool, withTransaction } from '@switchyard/kernel';
 import { toBrokerMessage } from './binding.ts';
 import {
   type CursorRow,
@@ -13,7 +13,13 @@ import {
 } from './outbox.ts';
 import { createWaker, listenForOutboxCommits, type OutboxListener } from './outbox-listener.ts';
 import { addSubscription, type Bus, type GroupLag, LAG_COUNT_CAP, type Subscription } from './port.ts';
-import { type ConsumerRunner, createConsumerRunner, RunnerStoppingError } from './runner.ts';
+import {
+  BatchFailure,
+  type ConsumerRunner,
+  createConsumerRunner,
+  type RawMessage,
+  RunnerStoppingError,
+} from './runner.ts';
 import type { EventSelector, Transport, TransportConsumer } from './transport.ts';
 
 export interface BrokerBusOptions {
@@ -42,6 +48,31 @@ export interface BrokerBusOptions {
  * relay publishes them to the broker and only then moves its offset, so a broker outage delays events
  * and loses none. Consumers take messages from the broker through the shared runner.
  */
+/**
+ * A run of messages from the broker (one Kafka fetch of a partition), as the PostgreSQL bus takes a pass:
+ * marked processed and handled in one transaction; if anything in it needs a retry or a dead letter, the
+ * transaction is undone and the runner takes the messages one at a time, each in its own, in order.
+ */
+async function handleRun(
+  deps: { pool: Pool; clock: Clock },
+  runner: ConsumerRunner,
+  messages: RawMessage[],
+): Promise<void> {
+  try {
+    await withTransaction(deps.pool, (tx) => runner.handleBatchInTransaction(tx, messages));
+    runner.onSettled?.();
+    return;
+  } catch (error) {
+    if (!(error instanceof BatchFailure)) throw error;
+    const failedAt = deps.clock();
+    for (const [index, message] of messages.entries()) {
+      const prior =
+        index === error.index && error.attempted ? { error: error.cause, at: failedAt } : undefined;
+      await runner.handle(message, prior);
+    }
+  }
+}
+
 export function createBrokerBus(options: BrokerBusOptions): Bus {
   const { pool, log, transport } = options;
   const relayLog = log.child({ component: 'outbox-relay', broker: transport.kind });
@@ -159,7 +190,15 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
             // The outcome goes back to the transport: a broker with dead-letter routing of its own
             // (RabbitMQ's routed queues) takes a dead-lettered message there as well.
             (message) => runner.handle({ ...message, topic: message.topic.slice(namespace.length) }),
-            { concurrency: subscription.options.concurrency ?? 1 },
+            {
+              concurrency: subscription.options.concurrency ?? 1,
+              batchHandler: (messages) =>
+                handleRun(
+                  options,
+                  runner,
+                  messages.map((message) => ({ ...message, topic: message.topic.slice(namespace.length) })),
+                ),
+            },
           ),
         );
       }

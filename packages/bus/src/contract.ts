@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { type Pool, systemClock, uuidV7, withTransaction } from '@switchyard/kernel';
 import { type CloudEvent, createEvent } from './envelope.ts';
 import { appendToOutbox } from './outbox.ts';
-import type { Bus, EventHandler, SubscribeOptions } from './port.ts';
+import type { BatchEventHandler, Bus, EventHandler, SubscribeOptions } from './port.ts';
 
 export interface BusContractHarness {
   /** A database with the bus migrations (and the adapter's) applied. */
@@ -21,6 +21,8 @@ export interface BusContractHarness {
   createBus(): Bus;
   /** Whether two consumers of one group both get work (not so for the PostgreSQL log: one at a time). */
   sharesLoad: boolean;
+  /** Whether it hands a subscription's batch handler runs of events (PostgreSQL passes, Kafka fetches). */
+  deliversBatches: boolean;
   /** Environment for `packages/testing/src/consumer-process.ts` to run this bus in a child process. */
   childEnv: Record<string, string>;
   /** Puts raw bytes on a topic, bypassing the outbox (brokers only). */
@@ -131,6 +133,60 @@ export function busContract(name: string, setup: () => Promise<BusContractHarnes
         assert.deepEqual(ns, [...Array(12).keys()], `order of ${key}`);
       }
     });
+
+    /** The recorder's effect for many events in one statement, as a batch handler does it; counts its calls. */
+    function batchRecorder(group: string, fail: boolean): { handler: BatchEventHandler; calls(): number } {
+      let calls = 0;
+      return {
+        calls: () => calls,
+        handler: async (batch, { tx }) => {
+          calls += 1;
+          if (fail) throw new Error(`failing a batch of ${batch.length} on purpose`);
+          await tx.query(
+            `INSERT INTO contract_effects (consumer_group, event_id, partition_key, n, attempt)
+             SELECT $1, id, key, n, 1 FROM unnest($2::uuid[], $3::text[], $4::int[]) WITH ORDINALITY
+                    AS batch (id, key, n, position)
+              ORDER BY position`,
+            [
+              group,
+              batch.map((event) => event.id),
+              batch.map((event) => event.partitionkey ?? ''),
+              batch.map((event) => (event.data as { n: number }).n),
+            ],
+          );
+        },
+      };
+    }
+
+    for (const failing of [false, true]) {
+      it(
+        failing
+          ? 'hands the events of a failing batch handler to the handler one by one, each once, in order'
+          : 'lets a batch handler take what arrives in batches: each event once, in order per key',
+        async () => {
+          const topic = unique('batch');
+          const group = unique('g');
+          const batchRecording = batchRecorder(group, failing);
+          const consumer = await started(group, topic, recorder(group), {
+            concurrency: 4,
+            batchHandler: batchRecording.handler,
+          });
+          const keys = ['k1', 'k2', 'k3'];
+          const batch = events(keys, 15);
+          await publish(topic, batch, 9);
+          await consumer.drain(group);
+          const handled = await effects(group);
+          assert.equal(handled.length, batch.length);
+          assert.equal(new Set(handled.map((effect) => effect.event_id)).size, batch.length);
+          for (const key of keys) {
+            const ns = handled.filter((effect) => effect.partition_key === key).map((effect) => effect.n);
+            assert.deepEqual(ns, [...Array(15).keys()], `order of ${key}`);
+          }
+          if (harness.deliversBatches) assert.ok(batchRecording.calls() > 0, 'the batch handler was used');
+          else assert.equal(batchRecording.calls(), 0, 'this bus delivers one event at a time');
+        },
+      );
+    }
 
     it('fans out: every group gets every event', async () => {
       const topic = unique('fanout');

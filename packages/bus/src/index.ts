@@ -49,6 +49,7 @@ export {
 } from './outbox.ts';
 export {
   addSubscription,
+  type BatchEventHandler,
   type Bus,
   type EventHandler,
   type GroupLag,
@@ -74,6 +75,7 @@ export {
 export type {
   ConsumeOptions,
   Transport,
+  TransportBatchHandler,
   TransportConsumer,
   TransportHandler,
   TransportMessage,

@@ -16,6 +16,15 @@ export type EventHandler<E extends CloudEvent = CloudEvent> = (
 ) => Promise<void>;
 
 /**
+ * Handles several events at once in one transaction (one statement for all of them, say). It must have
+ * the same effect as the subscription's handler called for each event in order.
+ */
+export type BatchEventHandler<E extends CloudEvent = CloudEvent> = (
+  events: E[],
+  context: Omit<HandlerContext, 'attempt'>,
+) => Promise<void>;
+
+/**
  * How a subscription retries a failing handler: one delay per retry, so `[0, 2000, 4000]` retries at once,
  * then after 2 s, then after 4 s — four attempts in all — before the message goes to dead letters.
  */
@@ -39,6 +48,11 @@ export interface SubscribeOptions<C extends EventCatalog = EventCatalog> {
    * (structured) the message stands for, or undefined to read it as a CloudEvent as usual.
    */
   decode?: (message: { value: unknown; key?: string; headers?: Record<string, string> }) => unknown;
+  /**
+   * Optional: used where the bus delivers a batch (a PostgreSQL pass, a Kafka fetch) whose events are new,
+   * instead of the handler once per event. Retries, dead letters and single deliveries use the handler.
+   */
+  batchHandler?: BatchEventHandler<CatalogEvent<C>>;
 }
 
 /** A subscription as the runner holds it. */
@@ -107,5 +121,11 @@ export function addSubscription<C extends EventCatalog>(
   if (list.some((subscription) => subscription.group === group)) {
     throw new Error(`consumer group ${group} is already subscribed`);
   }
-  list.push({ group, topics, handler: handler as EventHandler, options });
+  // The catalog validates events before either handler sees them, so the narrower types hold.
+  list.push({
+    group,
+    topics,
+    handler: handler as EventHandler,
+    options: options as unknown as SubscribeOptions,
+  });
 }

@@ -117,6 +117,7 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
   const inspect = createInspector(subscription.options.catalog);
   const decode = subscription.options.decode;
   const batchConcurrency = subscription.options.concurrency ?? 1;
+  const batchHandler = subscription.options.batchHandler;
   const inspectMessage = (message: RawMessage): Inspection => {
     const decoded = decode?.(message);
     return decoded === undefined ? inspect(message.value, message.headers) : inspect(decoded);
@@ -242,6 +243,22 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
       const due = [...inspected.entries()].filter(
         ([, inspection]) => fresh.delete(inspection.event.id) && inspection.kind !== 'foreign',
       );
+      if (batchHandler && due.length > 0) {
+        try {
+          await batchHandler(
+            due.map(([, { event }]) => event),
+            { tx, log },
+          );
+        } catch (error) {
+          log.warn(
+            { err: error, events: due.length },
+            'batch handler failed; handling the events one by one',
+          );
+          // Which event failed is unknown, so none has used an attempt: each gets all of its own.
+          throw new BatchFailure(due[0]?.[0] ?? 0, false, error);
+        }
+        return;
+      }
       const run = async (index: number, event: CloudEvent) => {
         const eventLog = log.child({ event_id: event.id, event_type: event.type });
         try {

@@ -40,12 +40,23 @@ export interface EventSelector {
   values: string[];
 }
 
+/**
+ * Called with a run of messages of one partition, in order. Resolving acknowledges them all; rejecting
+ * means none of them could be recorded: the adapter delivers the same run again later.
+ */
+export type TransportBatchHandler = (messages: TransportMessage[]) => Promise<void>;
+
 export interface ConsumeOptions {
   /**
    * How many messages may be in the handler at once. Messages with the same key are never handled at the
    * same time and are handled in the order they were published.
    */
   concurrency: number;
+  /**
+   * Optional. An adapter that receives messages in runs (a Kafka fetch) may hand each run to this instead
+   * of passing its messages to the handler one by one, so the consumer can record them in one transaction.
+   */
+  batchHandler?: TransportBatchHandler;
 }
 
 export interface TransportConsumer {
