@@ -1,4 +1,4 @@
-import type { Bus, EventHandler, GroupLag } from '@switchyard/bus';
+import type { BatchEventHandler, Bus, EventHandler, GroupLag } from '@switchyard/bus';
 import { afterCommit, type Clock, type HttpApp, type Pool, type ReadinessCheck } from '@switchyard/kernel';
 import Type, { type Static } from 'typebox';
 
@@ -172,6 +172,8 @@ export interface OverviewOptions {
 export interface OverviewRecorder {
   /** Wraps a subscription's handler so what it handles is counted once its transaction commits. */
   counted(handler: EventHandler): EventHandler;
+  /** The same for a subscription's batch handler: each of its events counts once. */
+  countedBatch(handler: BatchEventHandler): BatchEventHandler;
   ring: ThroughputRing;
 }
 
@@ -183,6 +185,13 @@ export function createOverviewRecorder(clock: Clock): OverviewRecorder {
       return async (event, context) => {
         await handler(event, context);
         const count = () => ring.add('handled', 1, clock().getTime());
+        if (!afterCommit(context.tx, count)) count();
+      };
+    },
+    countedBatch(handler) {
+      return async (events, context) => {
+        await handler(events, context);
+        const count = () => ring.add('handled', events.length, clock().getTime());
         if (!afterCommit(context.tx, count)) count();
       };
     },

@@ -328,7 +328,12 @@ export async function startSwitchyard(
           subscription.group,
           subscription.topics,
           recorder.counted(subscription.handler),
-          subscription.options,
+          subscription.options.batchHandler
+            ? {
+                ...subscription.options,
+                batchHandler: recorder.countedBatch(subscription.options.batchHandler),
+              }
+            : subscription.options,
         );
         groups.push(subscription.group);
       }

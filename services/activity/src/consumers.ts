@@ -8,7 +8,7 @@ import {
   decodeSourceMessage,
   USER_ID_MAX_LENGTH,
 } from './domain.ts';
-import { storeEvent } from './store.ts';
+import { storeEvent, storeEvents } from './store.ts';
 
 /** Schema of source D's event, with the event types this installation accepts. */
 export function activityEventSchema(eventTypes: readonly string[]) {
@@ -34,6 +34,13 @@ export function activitySubscription(eventTypes: readonly string[]) {
     concurrency: 4,
     handler: async (event, { tx }) => {
       await storeEvent(tx, event.data as ActivityEvent);
+    },
+    // A batch in one statement: the rows are stored in the order of the batch, as one by one.
+    batchHandler: async (events, { tx }) => {
+      await storeEvents(
+        tx,
+        events.map((event) => event.data as ActivityEvent),
+      );
     },
   });
 }

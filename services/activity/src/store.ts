@@ -42,6 +42,26 @@ export async function storeEvent(db: Queryable, event: ActivityEvent): Promise<v
   );
 }
 
+/** Many events in one statement, as `storeEvent` would one by one (in order; a repeated id once). */
+export async function storeEvents(db: Queryable, events: ActivityEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await db.query(
+    `INSERT INTO activity.events (event_id, user_id, event_type, occurred_at, payload)
+     SELECT event_id, user_id, event_type, occurred_at, payload
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[])
+            WITH ORDINALITY AS batch (event_id, user_id, event_type, occurred_at, payload, position)
+      ORDER BY position
+     ON CONFLICT (event_id) DO NOTHING`,
+    [
+      events.map((event) => event.eventId),
+      events.map((event) => event.userId),
+      events.map((event) => event.eventType),
+      events.map((event) => event.timestamp),
+      events.map((event) => (event.payload === undefined ? null : JSON.stringify(event.payload))),
+    ],
+  );
+}
+
 export interface EventQuery {
   userId?: string;
   eventType?: string;
