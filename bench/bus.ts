@@ -20,6 +20,7 @@ import {
   createBrokerBus,
   createEvent,
   type Transport,
+  type TransportMessage,
 } from '@switchyard/bus';
 import { createKafkaTransport } from '@switchyard/bus-kafka';
 import { createPostgresBus, postgresBusMigrations } from '@switchyard/bus-postgres';
@@ -106,6 +107,8 @@ interface Stages {
   publish?: { calls: number; p50: number; p99: number };
   /** Broker paths: each message's trip through the consumer runner (its own transaction), and how many ran at once. */
   handle?: { calls: number; p50: number; p99: number; meanInFlight: number };
+  /** Broker paths: runs of messages (a Kafka fetch of a partition) handed to the runner at once. */
+  runs?: { calls: number; messages: number; p50: number; p99: number };
   /** PostgreSQL path: consumer passes back to back (read a batch, handle it, move the offset, commit). */
   pass?: { passes: number; meanEvents: number; p50: number; p99: number; max: number };
 }
@@ -397,6 +400,8 @@ function quantile(values: number[], q: number): number {
 function timedTransport(inner: Transport) {
   const publishMs: number[] = [];
   const handleMs: number[] = [];
+  const runMs: number[] = [];
+  let runMessages = 0;
   let inFlight = 0;
   let inFlightSum = 0;
   const transport: Transport = {
@@ -423,7 +428,22 @@ function timedTransport(inner: Transport) {
             handleMs.push(performance.now() - started);
           }
         },
-        consumeOptions,
+        {
+          ...consumeOptions,
+          ...(consumeOptions.batchHandler
+            ? {
+                batchHandler: async (messages: TransportMessage[]) => {
+                  const started = performance.now();
+                  try {
+                    await consumeOptions.batchHandler?.(messages);
+                  } finally {
+                    runMs.push(performance.now() - started);
+                    runMessages += messages.length;
+                  }
+                },
+              }
+            : {}),
+        },
       ),
   };
   return {
@@ -436,6 +456,12 @@ function timedTransport(inner: Transport) {
           p50: quantile(handleMs, 0.5),
           p99: quantile(handleMs, 0.99),
           meanInFlight: handleMs.length === 0 ? Number.NaN : inFlightSum / handleMs.length,
+        },
+        runs: {
+          calls: runMs.length,
+          messages: runMessages,
+          p50: quantile(runMs, 0.5),
+          p99: quantile(runMs, 0.99),
         },
       };
     },
@@ -769,13 +795,19 @@ function printReport(
   }
 
   for (const path of paths) {
-    const { publish: relay, handle, pass } = path.stages;
+    const { publish: relay, handle, runs, pass } = path.stages;
     if (relay) {
       out.push(
         `${path.adapter} relay: ${fixed(relay.calls)} publish calls, ${ms(relay.p50)} ms p50, ${ms(relay.p99)} ms p99 each`,
       );
     }
-    if (handle) {
+    if (runs && runs.calls > 0) {
+      out.push(
+        `${path.adapter} consumer: ${fixed(runs.calls)} runs of ${fixed(runs.messages / runs.calls)} messages on average ` +
+          `through the runner in one transaction each, ${ms(runs.p50)} ms p50, ${ms(runs.p99)} ms p99 each`,
+      );
+    }
+    if (handle && handle.calls > 0) {
       out.push(
         `${path.adapter} consumer: ${fixed(handle.calls)} messages through the runner, ${ms(handle.p50)} ms p50, ` +
           `${ms(handle.p99)} ms p99 each, ${fixed(handle.meanInFlight, 2)} in the handler at once on average`,

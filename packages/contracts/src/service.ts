@@ -1,4 +1,5 @@
 import type {
+  BatchEventHandler,
   Bus,
   CatalogEvent,
   EventCatalog,
@@ -58,6 +59,8 @@ export function defineSubscription<C extends EventCatalog>(spec: {
   topics: string[];
   catalog: C;
   handler: EventHandler<CatalogEvent<C>>;
+  /** The same effect as `handler` for each event, for a batch at once (see SubscribeOptions). */
+  batchHandler?: BatchEventHandler<CatalogEvent<C>>;
   retry?: RetryPolicy;
   concurrency?: number;
   decode?: SubscribeOptions['decode'];
@@ -71,6 +74,7 @@ export function defineSubscription<C extends EventCatalog>(spec: {
       ...(spec.retry ? { retry: spec.retry } : {}),
       ...(spec.concurrency ? { concurrency: spec.concurrency } : {}),
       ...(spec.decode ? { decode: spec.decode } : {}),
+      ...(spec.batchHandler ? { batchHandler: spec.batchHandler as unknown as BatchEventHandler } : {}),
     },
   };
 }
