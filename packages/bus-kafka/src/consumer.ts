@@ -610,6 +610,14 @@ export class GroupMember {
         const half = Math.floor(this.#options.maxBufferedPerPartition / 2);
         const before = state.buffered;
         state.buffered -= run.length;
+        // As for single records: control records or gaps fetched after this run count as handled once
+        // nothing of the partition is pending.
+        if (state.buffered === 0 && !session.ended.signal.aborted && state.handled >= passed) {
+          if (state.handled < state.next) {
+            state.handled = state.next;
+            this.#requestCommit();
+          }
+        }
         if (before > half && state.buffered <= half) this.#wake();
       });
   }
