@@ -44,11 +44,6 @@ export interface BrokerBusOptions {
 }
 
 /**
- * The bus over a broker (Kafka, RabbitMQ). Writes still go to the outbox in the writer's transaction; a
- * relay publishes them to the broker and only then moves its offset, so a broker outage delays events
- * and loses none. Consumers take messages from the broker through the shared runner.
- */
-/**
  * A run of messages from the broker (one Kafka fetch of a partition), as the PostgreSQL bus takes a pass:
  * marked processed and handled in one transaction; if anything in it needs a retry or a dead letter, the
  * transaction is undone and the runner takes the messages one at a time, each in its own, in order.
@@ -73,6 +68,11 @@ async function handleRun(
   }
 }
 
+/**
+ * The bus over a broker (Kafka, RabbitMQ). Writes still go to the outbox in the writer's transaction; a
+ * relay publishes them to the broker and only then moves its offset, so a broker outage delays events
+ * and loses none. Consumers take messages from the broker through the shared runner.
+ */
 export function createBrokerBus(options: BrokerBusOptions): Bus {
   const { pool, log, transport } = options;
   const relayLog = log.child({ component: 'outbox-relay', broker: transport.kind });
