@@ -24,6 +24,20 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   window.dispatchEvent(new Event(NAVIGATE_EVENT));
 }
 
+/**
+ * Sets (or, when empty, removes) query parameters of the current page without a history entry: list
+ * filters live in the address, so a reload or a shared link shows the same list.
+ */
+export function replaceQuery(changes: Record<string, string | undefined>): void {
+  const query = new URLSearchParams(window.location.search);
+  for (const [name, value] of Object.entries(changes)) {
+    if (value) query.set(name, value);
+    else query.delete(name);
+  }
+  const text = query.toString();
+  navigate(`${window.location.pathname}${text ? `?${text}` : ''}`, { replace: true });
+}
+
 /** `pattern` like `/tasks/:id` against `path`: the named segments, or null. */
 export function matchPath(pattern: string, path: string): Record<string, string> | null {
   const trim = (text: string) => (text.length > 1 ? text.replace(/\/$/, '') : text);

@@ -2,7 +2,7 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, must, type paths } from '../api/client.ts';
 import { BarChart, type ChartColumn } from '../components/charts.tsx';
 import { Empty, ErrorState, Field, Loaded, Loading, Page, useQuery } from '../components/ui.tsx';
-import { navigate, useLocation } from '../router.tsx';
+import { replaceQuery, useLocation } from '../router.tsx';
 import './activity.css';
 
 type ActivityEvent =
@@ -77,22 +77,17 @@ export function ActivityPage(_props: { params: Record<string, string> }) {
   }, [range, statsTick]);
   const types = stats.data?.eventTypes ?? [];
 
-  /** Changes one query parameter of the page's address, keeping the others. */
-  function setParam(name: string, value: string) {
-    const next = new URLSearchParams(window.location.search);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    const search = next.toString();
-    navigate(`/activity${search ? `?${search}` : ''}`, { replace: true });
-  }
-
   return (
     <Page
       title="Activity"
       actions={
         <div className="toolbar activity-filter">
           <label htmlFor="activity-type">Event type</label>
-          <select id="activity-type" value={type} onChange={(event) => setParam('type', event.target.value)}>
+          <select
+            id="activity-type"
+            value={type}
+            onChange={(event) => replaceQuery({ type: event.target.value })}
+          >
             <option value="">All types</option>
             {[...new Set([...types, ...(type ? [type] : [])])].map((each) => (
               <option key={each} value={each}>
@@ -109,7 +104,9 @@ export function ActivityPage(_props: { params: Record<string, string> }) {
           <select
             aria-label="Period"
             value={range}
-            onChange={(event) => setParam('range', event.target.value === 'hour' ? '' : event.target.value)}
+            onChange={(event) =>
+              replaceQuery({ range: event.target.value === 'hour' ? '' : event.target.value })
+            }
           >
             {Object.entries(RANGES).map(([name, spec]) => (
               <option key={name} value={name}>
@@ -127,7 +124,7 @@ export function ActivityPage(_props: { params: Record<string, string> }) {
         <LiveStream
           type={type}
           types={types}
-          onUser={(userId) => setParam('user', userId)}
+          onUser={(userId) => replaceQuery({ user: userId })}
           onNew={() => setStatsTick((tick) => tick + 1)}
         />
         <Timeline
@@ -135,7 +132,7 @@ export function ActivityPage(_props: { params: Record<string, string> }) {
           user={user}
           type={type}
           types={types}
-          onUser={(userId) => setParam('user', userId)}
+          onUser={(userId) => replaceQuery({ user: userId })}
         />
       </div>
     </Page>

@@ -1,5 +1,6 @@
 import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import { ApiError, api, type FieldError, must, type paths } from '../api/client.ts';
+import { LoadMore, nextCursorOf, type PageOf, usePaged } from '../components/paging.tsx';
 import {
   Badge,
   Empty,
@@ -14,7 +15,7 @@ import {
   useQuery,
 } from '../components/ui.tsx';
 import { can } from '../nav.ts';
-import { Link, navigate, useLocation } from '../router.tsx';
+import { Link, navigate, replaceQuery, useLocation } from '../router.tsx';
 import { currentUser } from '../session.ts';
 import {
   missingVariables,
@@ -124,28 +125,14 @@ function recipientErrors(error: unknown, typed: TypedRecipient[]): string | unde
 // The list
 // ---------------------------------------------------------------------------------------------------
 
-interface ListPage {
-  items: RequestSummary[];
-  next: string | undefined;
-}
-
 async function loadRequests(
   status: RequestStatus | undefined,
   cursor: string | undefined,
-): Promise<ListPage> {
+): Promise<PageOf<RequestSummary>> {
   const query: ListQuery = { limit: PAGE_SIZE, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) };
   const result = await api.GET('/api/v1/notifications', { params: { query } });
   const items = await must(Promise.resolve(result));
-  return { items, next: result.response.headers.get('x-next-cursor') ?? undefined };
-}
-
-function setQuery(changes: Record<string, string | undefined>): void {
-  const params = new URLSearchParams(window.location.search);
-  for (const [name, value] of Object.entries(changes)) {
-    if (value) params.set(name, value);
-    else params.delete(name);
-  }
-  navigate(`/notifications${params.size > 0 ? `?${params}` : ''}`, { replace: true });
+  return { items, next: nextCursorOf(result.response) };
 }
 
 export function NotificationsPage(_props: { params: Record<string, string> }) {
@@ -155,15 +142,8 @@ export function NotificationsPage(_props: { params: Record<string, string> }) {
   const composing = query.get('send') === '1';
   const role = currentUser()?.role ?? 'member';
   const maySend = can(role, 'notifications:send');
-  const first = useQuery(() => loadRequests(status, undefined), [status]);
-  const [more, setMore] = useState<ListPage[]>([]);
-  const loadMore = useAction(loadRequests);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new filter or a reload starts the list again
-  useEffect(() => setMore([]), [status, first.data]);
-
-  const pages = first.data ? [first.data, ...more] : [];
-  const items = pages.flatMap((page) => page.items);
-  const next = pages.at(-1)?.next;
+  const list = usePaged((cursor) => loadRequests(status, cursor), [status]);
+  const items = list.data ?? [];
 
   return (
     <Page
@@ -184,7 +164,7 @@ export function NotificationsPage(_props: { params: Record<string, string> }) {
         <select
           id="notification-status-filter"
           value={status ?? ''}
-          onChange={(event) => setQuery({ status: event.target.value || undefined })}
+          onChange={(event) => replaceQuery({ status: event.target.value || undefined })}
         >
           <option value="">All statuses</option>
           {STATUSES.map((option) => (
@@ -193,11 +173,11 @@ export function NotificationsPage(_props: { params: Record<string, string> }) {
             </option>
           ))}
         </select>
-        <button type="button" className="secondary" onClick={first.reload}>
+        <button type="button" className="secondary" onClick={list.reload}>
           Refresh
         </button>
       </div>
-      <Loaded query={first} what="Loading notifications">
+      <Loaded query={list} what="Loading notifications">
         {() =>
           items.length === 0 ? (
             <Empty>
@@ -260,22 +240,7 @@ export function NotificationsPage(_props: { params: Record<string, string> }) {
                   </tbody>
                 </table>
               </div>
-              {loadMore.error ? <ErrorState error={loadMore.error} /> : null}
-              {next ? (
-                <p className="nt-more">
-                  <button
-                    type="button"
-                    className="secondary"
-                    disabled={loadMore.pending}
-                    onClick={async () => {
-                      const page = await loadMore.run(status, next);
-                      if (page) setMore((previous) => [...previous, page]);
-                    }}
-                  >
-                    {loadMore.pending ? 'Loading…' : 'Load more'}
-                  </button>
-                </p>
-              ) : null}
+              <LoadMore paged={list} noun={['notification', 'notifications']} />
             </>
           )
         }

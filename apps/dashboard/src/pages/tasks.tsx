@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import { api, must, type paths } from '../api/client.ts';
-import { nextCursorOf, usePaged } from '../components/tasks-paging.ts';
+import { LoadMore, nextCursorOf, usePaged } from '../components/paging.tsx';
 import {
   Badge,
   Empty,
@@ -14,7 +14,7 @@ import {
   useQuery,
 } from '../components/ui.tsx';
 import { can } from '../nav.ts';
-import { Link, navigate, useLocation } from '../router.tsx';
+import { Link, navigate, replaceQuery, useLocation } from '../router.tsx';
 import { currentUser } from '../session.ts';
 import './tasks.css';
 
@@ -55,17 +55,6 @@ export function TaskStatusBadge({ status }: { status: TaskStatus }) {
   return <Badge value={status === 'completed' ? 'done' : status} label={statusLabel(status).toLowerCase()} />;
 }
 
-/** The list's filters live in the address, so a reload or a shared link shows the same list. */
-function setQuery(changes: Record<string, string>): void {
-  const query = new URLSearchParams(window.location.search);
-  for (const [name, value] of Object.entries(changes)) {
-    if (value) query.set(name, value);
-    else query.delete(name);
-  }
-  const text = query.toString();
-  navigate(`/tasks${text ? `?${text}` : ''}`, { replace: true });
-}
-
 export function TasksPage(_props: { params: Record<string, string> }) {
   const { query } = useLocation();
   const statusParam = query.get('status');
@@ -80,7 +69,7 @@ export function TasksPage(_props: { params: Record<string, string> }) {
   // Typing filters after a short pause rather than on every key.
   useEffect(() => {
     if (searchText.trim() === search) return;
-    const timer = setTimeout(() => setQuery({ q: searchText.trim() }), 300);
+    const timer = setTimeout(() => replaceQuery({ q: searchText.trim() }), 300);
     return () => clearTimeout(timer);
   }, [searchText, search]);
 
@@ -147,7 +136,7 @@ export function TasksPage(_props: { params: Record<string, string> }) {
         <select
           id="tasks-status"
           value={status ?? ''}
-          onChange={(event) => setQuery({ status: event.target.value })}
+          onChange={(event) => replaceQuery({ status: event.target.value })}
         >
           <option value="">All statuses</option>
           {STATUSES.map((option) => (
@@ -163,7 +152,7 @@ export function TasksPage(_props: { params: Record<string, string> }) {
           id="tasks-sort"
           value={sort}
           onChange={(event) =>
-            setQuery({ sort: event.target.value === '-created_at' ? '' : event.target.value })
+            replaceQuery({ sort: event.target.value === '-created_at' ? '' : event.target.value })
           }
         >
           {SORTS.map((option) => (
@@ -224,22 +213,7 @@ export function TasksPage(_props: { params: Record<string, string> }) {
                   </tbody>
                 </table>
               </div>
-              <div className="tasks-more">
-                <span className="muted" aria-live="polite">
-                  {items.length} {items.length === 1 ? 'task' : 'tasks'} shown
-                </span>
-                {tasks.hasMore ? (
-                  <button
-                    type="button"
-                    className="secondary"
-                    onClick={tasks.loadMore}
-                    disabled={tasks.loadingMore}
-                  >
-                    {tasks.loadingMore ? 'Loading…' : 'Load more'}
-                  </button>
-                ) : null}
-              </div>
-              <FormError error={tasks.moreError} fields={[]} />
+              <LoadMore paged={tasks} noun={['task', 'tasks']} />
             </>
           )
         }

@@ -1,5 +1,6 @@
 import { type FormEvent, useEffect, useId, useMemo, useState } from 'react';
 import { ApiError, api, must, type paths } from '../api/client.ts';
+import { LoadMore, nextCursorOf, type PageOf, usePaged } from '../components/paging.tsx';
 import { type DiffLine, diffLines, diffStats } from '../components/templates-diff.ts';
 import {
   Badge,
@@ -17,7 +18,7 @@ import {
   useQuery,
 } from '../components/ui.tsx';
 import { can } from '../nav.ts';
-import { Link, navigate, useLocation } from '../router.tsx';
+import { Link, navigate, replaceQuery, useLocation } from '../router.tsx';
 import { currentUser } from '../session.ts';
 import './templates.css';
 
@@ -143,17 +144,15 @@ function templatePath(code: string, language: string): string {
 // The list
 // ---------------------------------------------------------------------------------------------------
 
-interface ListPage {
-  items: TemplateSummary[];
-  next: string | undefined;
-}
-
-async function loadTemplates(type: TemplateType | undefined, cursor: string | undefined): Promise<ListPage> {
+async function loadTemplates(
+  type: TemplateType | undefined,
+  cursor: string | undefined,
+): Promise<PageOf<TemplateSummary>> {
   const result = await api.GET('/api/v1/templates', {
     params: { query: { limit: PAGE_SIZE, ...(type ? { type } : {}), ...(cursor ? { cursor } : {}) } },
   });
   const items = await must(Promise.resolve(result));
-  return { items, next: result.response.headers.get('x-next-cursor') ?? undefined };
+  return { items, next: nextCursorOf(result.response) };
 }
 
 export function TemplatesPage(_props: { params: Record<string, string> }) {
@@ -163,23 +162,8 @@ export function TemplatesPage(_props: { params: Record<string, string> }) {
   const creating = query.get('new') === '1';
   const role = currentUser()?.role ?? 'member';
   const mayWrite = can(role, 'templates:write');
-  const first = useQuery(() => loadTemplates(type, undefined), [type]);
-  const [more, setMore] = useState<ListPage[]>([]);
-  const loadMore = useAction(loadTemplates);
-  // A new filter starts the list again.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the filter decides
-  useEffect(() => setMore([]), [type]);
-
-  const pages = first.data ? [first.data, ...more] : [];
-  const items = pages.flatMap((page) => page.items);
-  const next = pages.at(-1)?.next;
-
-  function setType(value: string) {
-    const params = new URLSearchParams(window.location.search);
-    if (value) params.set('type', value);
-    else params.delete('type');
-    navigate(`/templates${params.size ? `?${params}` : ''}`, { replace: true });
-  }
+  const list = usePaged((cursor) => loadTemplates(type, cursor), [type]);
+  const items = list.data ?? [];
 
   return (
     <Page
@@ -200,7 +184,7 @@ export function TemplatesPage(_props: { params: Record<string, string> }) {
         <select
           id="template-type-filter"
           value={type ?? ''}
-          onChange={(event) => setType(event.target.value)}
+          onChange={(event) => replaceQuery({ type: event.target.value })}
         >
           <option value="">All types</option>
           {TEMPLATE_TYPES.map((option) => (
@@ -210,7 +194,7 @@ export function TemplatesPage(_props: { params: Record<string, string> }) {
           ))}
         </select>
       </div>
-      <Loaded query={first} what="Loading templates">
+      <Loaded query={list} what="Loading templates">
         {() =>
           items.length === 0 ? (
             <Empty>
@@ -264,22 +248,7 @@ export function TemplatesPage(_props: { params: Record<string, string> }) {
                   </tbody>
                 </table>
               </div>
-              {loadMore.error ? <ErrorState error={loadMore.error} /> : null}
-              {next ? (
-                <p className="tpl-more">
-                  <button
-                    type="button"
-                    className="secondary"
-                    disabled={loadMore.pending}
-                    onClick={async () => {
-                      const page = await loadMore.run(type, next);
-                      if (page) setMore((previous) => [...previous, page]);
-                    }}
-                  >
-                    {loadMore.pending ? 'Loading…' : 'Load more'}
-                  </button>
-                </p>
-              ) : null}
+              <LoadMore paged={list} noun={['template', 'templates']} />
             </>
           )
         }

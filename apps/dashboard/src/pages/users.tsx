@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useId, useMemo, useState } from 'react';
 import { api, must, type paths } from '../api/client.ts';
-import { nextCursorOf, usePaged } from '../components/tasks-paging.ts';
+import { LoadMore, nextCursorOf, usePaged } from '../components/paging.tsx';
 import {
   Badge,
   Empty,
@@ -14,7 +14,7 @@ import {
   useQuery,
 } from '../components/ui.tsx';
 import { can } from '../nav.ts';
-import { Link, navigate, useLocation } from '../router.tsx';
+import { Link, navigate, replaceQuery, useLocation } from '../router.tsx';
 import { currentUser, updateCurrentUser } from '../session.ts';
 import './users.css';
 
@@ -51,16 +51,6 @@ function isStatus(value: string | null): value is UserStatus {
   return STATUSES.some((status) => status.value === value);
 }
 
-function setQuery(changes: Record<string, string>): void {
-  const query = new URLSearchParams(window.location.search);
-  for (const [name, value] of Object.entries(changes)) {
-    if (value) query.set(name, value);
-    else query.delete(name);
-  }
-  const text = query.toString();
-  navigate(`/users${text ? `?${text}` : ''}`, { replace: true });
-}
-
 /** `aria-invalid` and `aria-describedby` for an input whose Field shows `error`. */
 export function invalidProps(id: string, error: string | undefined) {
   return error ? { 'aria-invalid': true, 'aria-describedby': `${id}-error` } : {};
@@ -78,7 +68,7 @@ export function UsersPage(_props: { params: Record<string, string> }) {
 
   useEffect(() => {
     if (searchText.trim() === search) return;
-    const timer = setTimeout(() => setQuery({ q: searchText.trim() }), 300);
+    const timer = setTimeout(() => replaceQuery({ q: searchText.trim() }), 300);
     return () => clearTimeout(timer);
   }, [searchText, search]);
 
@@ -138,7 +128,7 @@ export function UsersPage(_props: { params: Record<string, string> }) {
         <select
           id="users-role"
           value={role ?? ''}
-          onChange={(event) => setQuery({ role: event.target.value })}
+          onChange={(event) => replaceQuery({ role: event.target.value })}
         >
           <option value="">All roles</option>
           {ROLES.map((option) => (
@@ -153,7 +143,7 @@ export function UsersPage(_props: { params: Record<string, string> }) {
         <select
           id="users-status"
           value={status ?? ''}
-          onChange={(event) => setQuery({ status: event.target.value })}
+          onChange={(event) => replaceQuery({ status: event.target.value })}
         >
           <option value="">Any status</option>
           {STATUSES.map((option) => (
@@ -210,22 +200,7 @@ export function UsersPage(_props: { params: Record<string, string> }) {
                   </tbody>
                 </table>
               </div>
-              <div className="users-more">
-                <span className="muted">
-                  {items.length} {items.length === 1 ? 'user' : 'users'} shown
-                </span>
-                {users.hasMore ? (
-                  <button
-                    type="button"
-                    className="secondary"
-                    onClick={users.loadMore}
-                    disabled={users.loadingMore}
-                  >
-                    {users.loadingMore ? 'Loading…' : 'Load more'}
-                  </button>
-                ) : null}
-              </div>
-              <FormError error={users.moreError} fields={[]} />
+              <LoadMore paged={users} noun={['user', 'users']} />
             </>
           )
         }

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Query } from './ui.tsx';
+import { FormError, type Query } from './ui.tsx';
 
 /** One page of a cursor-paged list: its items and the X-Next-Cursor for the next page, if any. */
 export interface PageOf<T> {
@@ -116,4 +116,30 @@ export function usePaged<T>(load: (cursor: string | undefined) => Promise<PageOf
     loadMore,
   };
   return paged;
+}
+
+/** How many rows show, and the button that fetches the next page (with its error, if it failed). */
+export function LoadMore<T>({
+  paged,
+  noun,
+}: {
+  paged: PagedQuery<T>;
+  noun: [singular: string, plural: string];
+}) {
+  const shown = paged.data?.length ?? 0;
+  return (
+    <>
+      <div className="load-more">
+        <span className="muted" aria-live="polite">
+          {shown} {shown === 1 ? noun[0] : noun[1]} shown
+        </span>
+        {paged.hasMore ? (
+          <button type="button" className="secondary" onClick={paged.loadMore} disabled={paged.loadingMore}>
+            {paged.loadingMore ? 'Loading…' : 'Load more'}
+          </button>
+        ) : null}
+      </div>
+      <FormError error={paged.moreError} fields={[]} />
+    </>
+  );
 }
