@@ -113,6 +113,15 @@ export async function signInThroughForm(
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
+/** Drops the browser's report of the 4xx answers a test caused on purpose (exactly `expected`), and only those. */
+export function forgiveOwnRefusals(tab: TestPage, status: number, expected: number): void {
+  const own = tab.errors.filter(
+    (error) => error.includes('Failed to load resource') && error.includes(`status of ${status}`),
+  );
+  assert.equal(own.length, expected, `expected ${expected} refused request(s): ${tab.errors.join('\n')}`);
+  tab.errors.splice(0, tab.errors.length, ...tab.errors.filter((error) => !own.includes(error)));
+}
+
 export function assertNoConsoleErrors(testPage: TestPage): void {
   assert.deepEqual(testPage.errors, [], 'the page logged no errors');
 }

@@ -4,6 +4,7 @@ import { bearer, call, signIn, testClock, totp } from '@switchyard/server/test-h
 import {
   assertNoConsoleErrors,
   type DashboardRig,
+  forgiveOwnRefusals,
   openPage,
   signInThroughForm,
   startRig,
@@ -154,11 +155,9 @@ describe('dashboard: sessions', () => {
           }),
         });
         assert.equal(again.status, 409);
-        assert.ok(
-          tab.errors.every((error) => error.includes('400')),
-          tab.errors.join('\n'),
-        );
-        assertNoConsoleErrors({ ...tab, errors: tab.errors.filter((error) => !error.includes('400')) });
+        // The short password's 400 is the only error the browser reports.
+        forgiveOwnRefusals(tab, 400, 1);
+        assertNoConsoleErrors(tab);
       } finally {
         await tab.close();
       }

@@ -3,21 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import {
   assertNoConsoleErrors,
   type DashboardRig,
+  forgiveOwnRefusals,
   openPage,
   signInThroughForm,
   startRig,
   TEST_ADMIN,
-  type TestPage,
 } from './harness.ts';
-
-/** Drops the browser's report of the 4xx answers a test caused on purpose, and only those. */
-function forgiveOwnRefusals(tab: TestPage, status: number, expected: number): void {
-  const own = tab.errors.filter(
-    (error) => error.includes('Failed to load resource') && error.includes(`status of ${status}`),
-  );
-  assert.equal(own.length, expected, `expected ${expected} refused request(s): ${tab.errors.join('\n')}`);
-  tab.errors.splice(0, tab.errors.length, ...tab.errors.filter((error) => !own.includes(error)));
-}
 
 describe('dashboard: tasks', () => {
   let rig: DashboardRig;

@@ -1,39 +1,15 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { totp } from '@switchyard/server/test-helpers';
 import {
   assertNoConsoleErrors,
   type DashboardRig,
+  forgiveOwnRefusals,
   openPage,
   signInThroughForm,
   startRig,
   TEST_ADMIN,
-  type TestPage,
 } from './harness.ts';
-
-/** The current RFC 6238 code (SHA-1, 6 digits, 30 s) for a base32 secret, as an authenticator app shows. */
-function totpNow(base32Secret: string): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const char of base32Secret.replace(/[\s=]/g, '').toUpperCase()) {
-    bits += alphabet.indexOf(char).toString(2).padStart(5, '0');
-  }
-  const bytes = Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => Number.parseInt(byte, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000)));
-  const mac = createHmac('sha1', bytes).update(counter).digest();
-  const offset = (mac.at(-1) ?? 0) & 0xf;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
-
-/** Drops the browser's report of the 4xx answers a test caused on purpose, and only those. */
-function forgiveOwnRefusals(tab: TestPage, status: number, expected: number): void {
-  const own = tab.errors.filter(
-    (error) => error.includes('Failed to load resource') && error.includes(`status of ${status}`),
-  );
-  assert.equal(own.length, expected, `expected ${expected} refused request(s): ${tab.errors.join('\n')}`);
-  tab.errors.splice(0, tab.errors.length, ...tab.errors.filter((error) => !own.includes(error)));
-}
 
 describe('dashboard: users and API keys', () => {
   let rig: DashboardRig;
@@ -193,7 +169,7 @@ describe('dashboard: users and API keys', () => {
       assert.match(uri, /^otpauth:\/\/totp\//);
       const secret = new URL(uri).searchParams.get('secret') ?? '';
       assert.equal((await page.getByTestId('totp-secret').textContent())?.replace(/ /g, ''), secret);
-      await page.getByLabel('Code from the app').fill(totpNow(secret));
+      await page.getByLabel('Code from the app').fill(totp(secret, Date.now()));
       await tab.screenshot('account-2-enrol');
       await page.getByRole('button', { name: 'Verify and turn on' }).click();
       const codes = page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem');
