@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from 'react';
-import { Field } from '../components/ui.tsx';
+import { api, must } from '../api/client.ts';
+import { Field, FormError, fieldError, useAction } from '../components/ui.tsx';
 import { navigate } from '../router.tsx';
 import { signIn } from '../session.ts';
 
@@ -9,38 +10,15 @@ export function SetupPage() {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [pending, setPending] = useState(false);
-  const [failure, setFailure] = useState<{ detail: string; fields: Record<string, string> } | null>(null);
+  const create = useAction(async () => {
+    await must(api.POST('/api/v1/auth/setup', { body: { token, name, email, password } }));
+    await signIn({ email, password });
+    navigate('/', { replace: true });
+  });
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
-    setPending(true);
-    setFailure(null);
-    try {
-      const response = await fetch('/api/v1/auth/setup', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token, name, email, password }),
-      });
-      if (response.status === 201) {
-        await signIn({ email, password });
-        navigate('/', { replace: true });
-        return;
-      }
-      const problem = (await response.json().catch(() => ({}))) as {
-        detail?: string;
-        title?: string;
-        errors?: { field: string; reason: string }[];
-      };
-      setFailure({
-        detail: problem.detail ?? problem.title ?? `Setup failed (${response.status})`,
-        fields: Object.fromEntries((problem.errors ?? []).map((error) => [error.field, error.reason])),
-      });
-    } catch {
-      setFailure({ detail: 'The server cannot be reached. Is Switchyard running?', fields: {} });
-    } finally {
-      setPending(false);
-    }
+    void create.run();
   }
 
   return (
@@ -52,7 +30,7 @@ export function SetupPage() {
             This page needs the link Switchyard printed at its first start (it ends in <code>#token=…</code>).
           </p>
         )}
-        <Field label="Name" id="name" error={failure?.fields.name}>
+        <Field label="Name" id="name" error={fieldError(create.error, 'name')}>
           <input
             id="name"
             autoComplete="name"
@@ -60,7 +38,7 @@ export function SetupPage() {
             onChange={(event) => setName(event.target.value)}
           />
         </Field>
-        <Field label="Email" id="email" error={failure?.fields.email}>
+        <Field label="Email" id="email" error={fieldError(create.error, 'email')}>
           <input
             id="email"
             type="email"
@@ -69,7 +47,12 @@ export function SetupPage() {
             onChange={(event) => setEmail(event.target.value)}
           />
         </Field>
-        <Field label="Password" id="password" error={failure?.fields.password} hint="12 characters or more">
+        <Field
+          label="Password"
+          id="password"
+          error={fieldError(create.error, 'password')}
+          hint="12 characters or more"
+        >
           <input
             id="password"
             type="password"
@@ -78,13 +61,9 @@ export function SetupPage() {
             onChange={(event) => setPassword(event.target.value)}
           />
         </Field>
-        {failure ? (
-          <p className="form-error" role="alert">
-            {failure.detail}
-          </p>
-        ) : null}
-        <button type="submit" disabled={pending || !token}>
-          {pending ? 'Creating…' : 'Create admin and sign in'}
+        <FormError error={create.error} fields={['name', 'email', 'password']} />
+        <button type="submit" disabled={create.pending || !token}>
+          {create.pending ? 'Creating…' : 'Create admin and sign in'}
         </button>
       </form>
     </main>
