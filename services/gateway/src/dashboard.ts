@@ -26,7 +26,7 @@ const CONTENT_TYPES: Record<string, string> = {
 const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.svg', '.json', '.txt']);
 
 /** Paths the single-page app never owns: an unknown one of these is a 404 problem, not the app. */
-const API_PREFIXES = ['/api/', '/api', '/socket.io', '/events/', '/.well-known/', '/docs', '/openapi.json'];
+const API_PREFIXES = ['/api', '/socket.io', '/events', '/.well-known', '/docs', '/openapi.json'];
 
 interface StaticFile {
   contentType: string;
@@ -89,9 +89,7 @@ function send(request: FastifyRequest, reply: FastifyReply, file: StaticFile, ca
 }
 
 function isApiPath(path: string): boolean {
-  return API_PREFIXES.some(
-    (prefix) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`),
-  );
+  return API_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
 }
 
 /**
