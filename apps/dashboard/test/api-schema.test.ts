@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { type RunningSwitchyard, startSwitchyard } from '@switchyard/server/server';
+import { type RunningSwitchyard, startSwitchyard } from '@switchyard/server';
 import { testConfig } from '@switchyard/server/test-helpers';
 import { createTestDatabase, silentLogger, type TestDatabase } from '@switchyard/testing';
 import openapiTS, { astToString } from 'openapi-typescript';

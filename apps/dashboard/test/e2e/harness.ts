@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
-import { type RunningSwitchyard, type StartOptions, startSwitchyard } from '@switchyard/server/server';
+import { type RunningSwitchyard, type StartOptions, startSwitchyard } from '@switchyard/server';
 import { TEST_ADMIN, testConfig } from '@switchyard/server/test-helpers';
 import { createTestDatabase, silentLogger, type TestDatabase } from '@switchyard/testing';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
