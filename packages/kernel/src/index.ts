@@ -6,6 +6,7 @@ export {
   createCircuitBreaker,
   SOURCE_C_BREAKER,
 } from './circuit-breaker.ts';
+export { type Coalescer, createCoalescer } from './coalesce.ts';
 export {
   afterCommit,
   collectCommitHooks,
