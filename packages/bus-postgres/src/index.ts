@@ -34,6 +34,9 @@ export interface PostgresBusOptions {
   onPass?: (group: string, handled: number) => void;
 }
 
+/** The least time between a pass that found nothing and the next pass of the same group. */
+const EMPTY_PASS_SPACING_MS = 10;
+
 const offsetRow = (group: string): CursorRow => ({
   table: 'bus_postgres.consumer_offsets',
   keyColumn: 'consumer_group',
@@ -59,7 +62,7 @@ interface Running {
 /**
  * The embedded bus: the outbox table is the log. Each consumer group keeps its offset in
  * `bus_postgres.consumer_offsets`; LISTEN/NOTIFY wakes subscriptions at once, polling catches the rest.
- * One process at a time works for a group (the offset row is locked for a pass), in log order.
+ * One process at a time works for a group (a pass claims it, see `claimCursor`), in log order.
  */
 export function createPostgresBus(options: PostgresBusOptions): Bus {
   const { pool, log } = options;
@@ -122,9 +125,7 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
         const failedAt = options.clock();
         await client.query('ROLLBACK TO SAVEPOINT batch');
         for (const [index, event] of events.entries()) {
-          const prior =
-            index === error.index && error.attempted ? { error: error.cause, at: failedAt } : undefined;
-          await state.runner.handle(event, prior);
+          await state.runner.handle(event, error.priorFailure(index, failedAt));
         }
       }
       await saveCursor(client, offsetRow(group), last.cursor);
@@ -149,6 +150,10 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
         if (dealt !== null) options.onPass?.(state.subscription.group, dealt);
         failures = 0;
         if (dealt !== null && dealt > 0) continue;
+        // Nothing to read yet (often: an older transaction still open hides what was committed since).
+        // Every commit wakes every group of its topic, so without a pause a busy system would spin
+        // through empty passes; after one, the next waits a moment and takes what came meanwhile.
+        await new Promise((resolve) => setTimeout(resolve, EMPTY_PASS_SPACING_MS));
         await state.waker.wait(options.pollIntervalMs);
       } catch (error) {
         if (!active) break;
@@ -179,7 +184,14 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
         );
         running.set(subscription.group, {
           subscription,
-          runner: createConsumerRunner(subscription, { pool, log, clock: options.clock, ids: options.ids }),
+          // A pass claims its group, and the offset moves in the pass's transaction.
+          runner: createConsumerRunner(subscription, {
+            pool,
+            log,
+            clock: options.clock,
+            ids: options.ids,
+            exclusiveBatches: true,
+          }),
           waker: createWaker(),
           committed: undefined,
           waiters: [],

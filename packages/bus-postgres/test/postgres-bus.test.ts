@@ -232,6 +232,33 @@ describe('PostgreSQL bus', () => {
     );
   });
 
+  it('marks the events it handles as processed, not those it passes over (its offset says it read them)', async () => {
+    const seen: CloudEvent[] = [];
+    const consumer = bus();
+    consumer.subscribe('picky', [TOPIC], recorder('picky', seen), {
+      accepts: (given) => (given.data as { n: number }).n % 2 === 0,
+    });
+    await consumer.start();
+    await consumer.drain('picky');
+    const before = seen.length;
+    const events = Array.from({ length: 8 }, (_, n) => event('p', n));
+    await publish(...events);
+    await consumer.drain('picky');
+    const even = events.filter((_, n) => n % 2 === 0).map((e) => e.id);
+    assert.deepEqual(
+      seen.slice(before).map((e) => e.id),
+      even,
+    );
+    const marked = await pool.query<{ event_id: string }>(
+      'SELECT event_id FROM bus.processed_events WHERE consumer_group = $1 AND event_id = ANY($2::uuid[]) ORDER BY event_id',
+      ['picky', events.map((e) => e.id)],
+    );
+    assert.deepEqual(
+      marked.rows.map((row) => row.event_id),
+      [...even].sort(),
+    );
+  });
+
   it('lets two processes share a group without handling an event twice', async () => {
     const seenA: CloudEvent[] = [];
     const seenB: CloudEvent[] = [];

@@ -61,9 +61,7 @@ async function handleRun(
     if (!(error instanceof BatchFailure)) throw error;
     const failedAt = deps.clock();
     for (const [index, message] of messages.entries()) {
-      const prior =
-        index === error.index && error.attempted ? { error: error.cause, at: failedAt } : undefined;
-      await runner.handle(message, prior);
+      await runner.handle(message, error.priorFailure(index, failedAt));
     }
   }
 }

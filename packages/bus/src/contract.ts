@@ -12,7 +12,13 @@ import { fileURLToPath } from 'node:url';
 import { type Pool, systemClock, uuidV7, withTransaction } from '@switchyard/kernel';
 import { type CloudEvent, createEvent } from './envelope.ts';
 import { appendToOutbox } from './outbox.ts';
-import type { BatchEventHandler, Bus, EventHandler, SubscribeOptions } from './port.ts';
+import {
+  type BatchEventHandler,
+  BatchEventsFailed,
+  type Bus,
+  type EventHandler,
+  type SubscribeOptions,
+} from './port.ts';
 
 export interface BusContractHarness {
   /** A database with the bus migrations (and the adapter's) applied. */
@@ -187,6 +193,54 @@ export function busContract(name: string, setup: () => Promise<BusContractHarnes
         },
       );
     }
+
+    it('passes over the events a subscription does not accept, handling the rest in order', async () => {
+      const topic = unique('accepts');
+      const group = unique('g');
+      const consumer = await started(group, topic, recorder(group), {
+        accepts: (event) => (event.data as { n: number }).n % 3 === 0,
+        batchHandler: batchRecorder(group, false).handler,
+      });
+      await publish(topic, events(['k1', 'k2'], 12), 5);
+      await consumer.drain(group);
+      const handled = await effects(group);
+      for (const key of ['k1', 'k2']) {
+        assert.deepEqual(
+          handled.filter((effect) => effect.partition_key === key).map((effect) => effect.n),
+          [0, 3, 6, 9],
+          `accepted events of ${key}`,
+        );
+      }
+    });
+
+    it('goes on from the first retry for the events a batch handler names as tried and failed', async () => {
+      const topic = unique('batch-failed');
+      const group = unique('g');
+      const batch = events(['k1', 'k2'], 6);
+      const tried = batch[4] as CloudEvent;
+      let named = false;
+      const consumer = await started(group, topic, recorder(group), {
+        retry: { retryDelaysMs: [0, 0, 0] },
+        batchHandler: async (given) => {
+          if (!given.some((event) => event.id === tried.id)) throw new Error('not this batch');
+          named = true;
+          throw new BatchEventsFailed(new Map([[tried.id, new Error('tried and failed')]]));
+        },
+      });
+      await publish(topic, batch, 12);
+      await consumer.drain(group);
+      const attempts = (
+        await harness.pool.query<{ event_id: string; attempt: number }>(
+          'SELECT event_id, attempt FROM contract_effects WHERE consumer_group = $1',
+          [group],
+        )
+      ).rows;
+      assert.equal(attempts.length, batch.length, 'each event once');
+      for (const { event_id, attempt } of attempts) {
+        assert.equal(attempt, event_id === tried.id && named ? 2 : 1, `attempt of ${event_id}`);
+      }
+      if (harness.deliversBatches) assert.ok(named, 'the batch handler saw the event');
+    });
 
     it('fans out: every group gets every event', async () => {
       const topic = unique('fanout');

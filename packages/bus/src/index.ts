@@ -50,6 +50,7 @@ export {
 export {
   addSubscription,
   type BatchEventHandler,
+  BatchEventsFailed,
   type Bus,
   type EventHandler,
   type GroupLag,

@@ -227,17 +227,24 @@ export interface CursorRow {
 }
 
 /**
- * Locks the cursor row for this transaction and returns where it stands; null when another process
- * holds it (SKIP LOCKED), so one process at a time reads and moves it.
+ * Claims the cursor for this transaction and returns where it stands; null when another process holds
+ * it (or there is no such row), so one process at a time reads and moves it.
+ *
+ * The claim is a transaction-level advisory lock, not `FOR UPDATE` on the row: a row lock gives the
+ * transaction an xid at once, and readers of the outbox see nothing committed after the oldest xid still
+ * open. A claim that took one held every reader's view back for the whole pass (a batch of SMTP sends,
+ * say), and an empty pass cost a WAL record. Now the xid comes with the pass's first write, near its end.
  */
 export async function claimCursor(tx: Queryable, row: CursorRow): Promise<OutboxCursor | null> {
-  const locked = await tx.query<{ last_txid: string; last_position: string }>(
-    `SELECT last_txid::text AS last_txid, last_position::text AS last_position
-       FROM ${row.table} WHERE ${row.keyColumn} = $1 FOR UPDATE SKIP LOCKED`,
-    [row.key],
+  const claimed = await tx.query<{ locked: boolean; last_txid: string | null; last_position: string | null }>(
+    `SELECT pg_try_advisory_xact_lock(hashtextextended($2, 0)) AS locked,
+            o.last_txid::text AS last_txid, o.last_position::text AS last_position
+       FROM (SELECT 1) AS one LEFT JOIN ${row.table} o ON o.${row.keyColumn} = $1`,
+    [row.key, `${row.table}:${row.key}`],
   );
-  const offset = locked.rows[0];
-  return offset ? { txid: BigInt(offset.last_txid), position: BigInt(offset.last_position) } : null;
+  const offset = claimed.rows[0];
+  if (!offset?.locked || offset.last_txid === null || offset.last_position === null) return null;
+  return { txid: BigInt(offset.last_txid), position: BigInt(offset.last_position) };
 }
 
 export async function saveCursor(tx: Queryable, row: CursorRow, cursor: OutboxCursor): Promise<void> {

@@ -25,6 +25,25 @@ export type BatchEventHandler<E extends CloudEvent = CloudEvent> = (
 ) => Promise<void>;
 
 /**
+ * Thrown by a batch handler that tried some events and saw them fail (a provider's transient error, say):
+ * each of them has used its first attempt, so the one-at-a-time handling that follows goes on from its
+ * first retry. Events not named have used none. Any other error from a batch handler counts for none.
+ */
+export class BatchEventsFailed extends Error {
+  /** Event id → the error of its attempt. */
+  readonly failures: ReadonlyMap<string, unknown>;
+
+  constructor(failures: ReadonlyMap<string, unknown>) {
+    const [first] = failures.values();
+    super(
+      `${failures.size} event(s) of the batch failed: ${first instanceof Error ? first.message : String(first)}`,
+    );
+    this.name = 'BatchEventsFailed';
+    this.failures = failures;
+  }
+}
+
+/**
  * How a subscription retries a failing handler: one delay per retry, so `[0, 2000, 4000]` retries at once,
  * then after 2 s, then after 4 s — four attempts in all — before the message goes to dead letters.
  */
@@ -40,6 +59,11 @@ export const SOURCE_C_RETRY: RetryPolicy = { retryDelaysMs: [1_000, 2_000, 4_000
 export interface SubscribeOptions<C extends EventCatalog = EventCatalog> {
   /** Event types this subscription handles, with their `data` schemas; other types are passed over. */
   catalog?: C;
+  /**
+   * Optional: a narrower choice among the catalog's events (one channel's work, say). Events it refuses
+   * are passed over like types outside the catalog: no handler runs, and in a batch they cost nothing.
+   */
+  accepts?: (event: CatalogEvent<C>) => boolean;
   retry?: RetryPolicy;
   /** Messages handled at once (order per partition key is kept whatever the number). Default 1. */
   concurrency?: number;

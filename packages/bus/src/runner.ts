@@ -11,6 +11,7 @@ import { type DeadLetterReason, recordDeadLetter, stackSummary } from './dead-le
 import type { CloudEvent } from './envelope.ts';
 import { createKeyedQueue } from './keyed-queue.ts';
 import {
+  BatchEventsFailed,
   type EventHandler,
   type HandlerContext,
   type RetryPolicy,
@@ -58,18 +59,24 @@ export interface PriorFailure {
   at: Date;
 }
 
-/** Thrown by `handleBatchInTransaction`: which event failed, and whether that was a handler attempt. */
+/**
+ * Thrown by `handleBatchInTransaction`: which events of the batch (by index) failed an attempt, with its
+ * error. Events not named used no attempt (a malformed neighbour, a batch handler that failed as a whole).
+ */
 export class BatchFailure extends Error {
-  readonly index: number;
-  readonly attempted: boolean;
+  readonly attempted: ReadonlyMap<number, unknown>;
   override readonly cause: unknown;
 
-  constructor(index: number, attempted: boolean, cause: unknown) {
-    super(`event ${index} of the batch failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+  constructor(attempted: ReadonlyMap<number, unknown>, cause: unknown) {
+    super(`the batch failed: ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = 'BatchFailure';
-    this.index = index;
     this.attempted = attempted;
     this.cause = cause;
+  }
+
+  /** What the one-at-a-time handling of event `index` starts from. */
+  priorFailure(index: number, at: Date): PriorFailure | undefined {
+    return this.attempted.has(index) ? { error: this.attempted.get(index), at } : undefined;
   }
 }
 
@@ -98,6 +105,15 @@ export interface ConsumerRunnerDeps {
   log: Logger;
   clock: Clock;
   ids: IdGenerator;
+  /**
+   * True for a bus whose batches of a group never run side by side (the PostgreSQL bus claims the group
+   * for a pass) and that keeps its place in the log in the batch's transaction. Then a batch marks only
+   * the events it handles, after their handler (nothing looks up the marks of events passed over, and
+   * reading first keeps the transaction without an xid until its writes). Otherwise (a broker, where a
+   * rebalance may hand a partition's messages to two consumers for a moment) every event is marked
+   * first, so the second of two concurrent batches waits on the first's marks and skips those events.
+   */
+  exclusiveBatches?: boolean;
 }
 
 export class RunnerStoppingError extends Error {
@@ -118,9 +134,14 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
   const decode = subscription.options.decode;
   const batchConcurrency = subscription.options.concurrency ?? 1;
   const batchHandler = subscription.options.batchHandler;
+  const accepts = subscription.options.accepts;
+  const exclusiveBatches = deps.exclusiveBatches ?? false;
   const inspectMessage = (message: RawMessage): Inspection => {
     const decoded = decode?.(message);
-    return decoded === undefined ? inspect(message.value, message.headers) : inspect(decoded);
+    const inspection = decoded === undefined ? inspect(message.value, message.headers) : inspect(decoded);
+    return inspection.kind === 'event' && accepts && !accepts(inspection.event)
+      ? { kind: 'foreign', event: inspection.event }
+      : inspection;
   };
   const log = deps.log.child({ consumer_group: group });
   const abort = new AbortController();
@@ -222,27 +243,53 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
     },
 
     async handleBatchInTransaction(tx, events) {
-      const inspected = events.map((message, index) => {
+      const inspected = events.map((message) => {
         const inspection = inspectMessage(message);
         if (inspection.kind === 'malformed' || inspection.kind === 'schema') {
-          throw new BatchFailure(index, false, new Error(`${message.topic}: ${inspection.error}`));
+          throw new BatchFailure(new Map(), new Error(`${message.topic}: ${inspection.error}`));
         }
         return inspection;
       });
-      // One statement marks the whole batch processed; what it reports as new is what gets handled.
-      const fresh = new Set(
-        (
-          await tx.query<{ event_id: string }>(
-            `INSERT INTO bus.processed_events (consumer_group, event_id)
-             SELECT $1, id FROM unnest($2::uuid[]) AS id
-             ON CONFLICT DO NOTHING RETURNING event_id`,
-            [group, inspected.map((inspection) => inspection.event.id)],
-          )
-        ).rows.map((row) => row.event_id),
-      );
+      let fresh: Set<string>;
+      if (exclusiveBatches) {
+        const ids = inspected.filter(({ kind }) => kind !== 'foreign').map(({ event }) => event.id);
+        const done =
+          ids.length === 0
+            ? new Set<string>()
+            : new Set(
+                (
+                  await tx.query<{ event_id: string }>(
+                    `SELECT event_id FROM bus.processed_events
+                      WHERE consumer_group = $1 AND event_id = ANY($2::uuid[])`,
+                    [group, ids],
+                  )
+                ).rows.map((row) => row.event_id),
+              );
+        fresh = new Set(ids.filter((id) => !done.has(id)));
+      } else {
+        // One statement marks the whole batch processed; what it reports as new is what gets handled.
+        fresh = new Set(
+          (
+            await tx.query<{ event_id: string }>(
+              `INSERT INTO bus.processed_events (consumer_group, event_id)
+               SELECT $1, id FROM unnest($2::uuid[]) AS id
+               ON CONFLICT DO NOTHING RETURNING event_id`,
+              [group, inspected.map((inspection) => inspection.event.id)],
+            )
+          ).rows.map((row) => row.event_id),
+        );
+      }
       const due = [...inspected.entries()].filter(
-        ([, inspection]) => fresh.delete(inspection.event.id) && inspection.kind !== 'foreign',
+        ([, inspection]) => inspection.kind !== 'foreign' && fresh.delete(inspection.event.id),
       );
+      const markHandled = async () => {
+        if (!exclusiveBatches || due.length === 0) return;
+        await tx.query(
+          `INSERT INTO bus.processed_events (consumer_group, event_id)
+           SELECT $1, id FROM unnest($2::uuid[]) AS id ON CONFLICT DO NOTHING`,
+          [group, due.map(([, { event }]) => event.id)],
+        );
+      };
       if (batchHandler && due.length > 0) {
         try {
           await batchHandler(
@@ -254,9 +301,16 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
             { err: error, events: due.length },
             'batch handler failed; handling the events one by one',
           );
-          // Which event failed is unknown, so none has used an attempt: each gets all of its own.
-          throw new BatchFailure(due[0]?.[0] ?? 0, false, error);
+          // Events the handler names as tried have used their first attempt; the rest get all of theirs.
+          const attempted = new Map<number, unknown>();
+          if (error instanceof BatchEventsFailed) {
+            for (const [index, { event }] of due) {
+              if (error.failures.has(event.id)) attempted.set(index, error.failures.get(event.id));
+            }
+          }
+          throw new BatchFailure(attempted, error);
         }
+        await markHandled();
         return;
       }
       const run = async (index: number, event: CloudEvent) => {
@@ -265,11 +319,12 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
           await handler(event, { tx, log: eventLog, attempt: 1 });
         } catch (error) {
           eventLog.warn({ err: error, attempt: 1, of: policy.retryDelaysMs.length + 1 }, 'handler failed');
-          throw new BatchFailure(index, true, error);
+          throw new BatchFailure(new Map([[index, error]]), error);
         }
       };
       if (batchConcurrency === 1) {
         for (const [index, { event }] of due) await run(index, event);
+        await markHandled();
         return;
       }
       // Handlers that wait on something outside (a mail server) overlap; one key's events still run in
@@ -282,6 +337,7 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
       );
       const failure = results.find((result) => result.status === 'rejected');
       if (failure) throw (failure as PromiseRejectedResult).reason;
+      await markHandled();
     },
 
     stop() {
