@@ -12,18 +12,21 @@ import {
 } from '@switchyard/contracts';
 import { afterCommit, HttpProblem, type Queryable } from '@switchyard/kernel';
 import { Counter, Histogram } from 'prom-client';
-import { type DeliveryDecision, decideForUser, nextDeliveryStatus } from './domain.ts';
+import { afterAttempt, type DeliveryDecision, decideForUser } from './domain.ts';
 import { inboxView } from './http.ts';
 import type { LiveInbox } from './live.ts';
 import { statusCache } from './status.ts';
 import {
   applyDeliveryChanges,
   type DeliveryChange,
-  findDeliveryForUpdate,
-  findRequest,
-  insertInboxItem,
+  type DeliveryProgress,
+  findRequests,
+  type InboxItem,
+  insertInboxItems,
+  lockDeliveries,
   lockDueDeliveries,
-  recordAttempt,
+  type NewAttempt,
+  recordAttempts,
   type StoredRequest,
 } from './store.ts';
 
@@ -73,7 +76,8 @@ async function renderFor(
   }
   const code = request.templates?.[channel] ?? request.template_code;
   if (!code) throw new HttpProblem(422, 'no-template', 'Unprocessable Content', `no template for ${channel}`);
-  const key = `${code}:${language}`;
+  // Variables belong to the request, so one rendering serves its recipients of one language.
+  const key = `${request.request_id}\u0000${code}\u0000${language}`;
   let rendered = memo.get(key);
   if (!rendered) {
     const templates = deps.clients.templates;
@@ -87,22 +91,38 @@ async function renderFor(
   return rendered;
 }
 
+/** A request to dispatch, and the event that asked for it (the work events' cause). */
+interface DispatchOrder {
+  requestId: string;
+  origin: EventOrigin;
+}
+
+function originOf(event: { id: string; correlationid?: string; traceparent?: string }): EventOrigin {
+  return {
+    causationId: event.id,
+    ...(event.correlationid ? { correlationId: event.correlationid } : {}),
+    ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+  };
+}
+
 /**
- * Turns an accepted request into work: each due delivery is skipped (preferences, opt-outs, no address),
+ * Turns accepted requests into work: each due delivery is skipped (preferences, opt-outs, no address),
  * held (quiet hours), written to the inbox (in_app) or sent to the channel's workers — once, since the
- * changes and the work events commit together with the processed mark.
+ * changes and the work events commit together with the processed mark. A whole batch of requests costs
+ * a handful of statements: their rows and due deliveries are read and locked at once, and the inbox
+ * items, work events and delivery changes are written at once.
  */
-async function dispatch(
-  deps: ServiceDeps,
-  live: LiveInbox,
-  tx: Queryable,
-  requestId: string,
-  origin: EventOrigin,
-) {
-  const request = await findRequest(tx, requestId, true);
-  if (request?.status !== 'accepted') return;
+async function dispatch(deps: ServiceDeps, live: LiveInbox, tx: Queryable, orders: DispatchOrder[]) {
+  const origins = new Map<string, EventOrigin>();
+  for (const order of orders) if (!origins.has(order.requestId)) origins.set(order.requestId, order.origin);
+  const requests = new Map(
+    (await findRequests(tx, [...origins.keys()], true))
+      .filter((request) => request.status === 'accepted')
+      .map((request) => [request.request_id, request]),
+  );
+  if (requests.size === 0) return;
   const now = deps.clock();
-  const due = await lockDueDeliveries(tx, requestId, now);
+  const due = await lockDueDeliveries(tx, [...requests.keys()], now);
   if (due.length === 0) return;
 
   const users = new Map<string, Promise<NotificationRecipient | undefined>>();
@@ -117,10 +137,13 @@ async function dispatch(
 
   const changes: DeliveryChange[] = [];
   const work: ReturnType<typeof createEvent<DeliveryRequested, 'notification.delivery.requested'>>[] = [];
-  const inboxItems: { userId: string; item: ReturnType<typeof inboxView> }[] = [];
+  const inboxItems: (InboxItem & { delivery_id: string })[] = [];
   const memo = new Map<string, Promise<RenderedMessage>>();
 
   for (const delivery of due) {
+    const request = requests.get(delivery.request_id);
+    const origin = origins.get(delivery.request_id);
+    if (!request || !origin) continue;
     const decision: DeliveryDecision = delivery.user_id
       ? decideForUser(delivery.channel, await users.get(delivery.user_id), request, now)
       : { kind: 'send', address: delivery.address as string, locale: null };
@@ -165,7 +188,7 @@ async function dispatch(
       continue;
     }
     if (delivery.channel === 'in_app') {
-      const item = {
+      inboxItems.push({
         id: deps.ids(),
         user_id: decision.address,
         delivery_id: delivery.id,
@@ -177,9 +200,7 @@ async function dispatch(
         created_at: now,
         read_at: null,
         archived_at: null,
-      };
-      await insertInboxItem(tx, item);
-      inboxItems.push({ userId: decision.address, item: inboxView(item) });
+      });
       changes.push({ id: delivery.id, status: 'delivered', reason: null, notBefore: null, queued: true });
       continue;
     }
@@ -208,57 +229,101 @@ async function dispatch(
     changes.push({ id: delivery.id, status: 'pending', reason: null, notBefore: null, queued: true });
   }
 
+  await insertInboxItems(tx, inboxItems);
   if (work.length > 0) await appendToOutbox(tx, NOTIFICATIONS_TOPIC, work);
   await applyDeliveryChanges(tx, changes, now);
   const statuses = statusCache(deps);
+  const touched = [...new Set(due.map((delivery) => delivery.request_id))];
   const published = afterCommit(tx, () => {
-    void statuses.invalidate(requestId);
-    for (const { userId, item } of inboxItems) {
+    for (const requestId of touched) void statuses.invalidate(requestId);
+    for (const item of inboxItems) {
       live
-        .publish(userId, item)
+        .publish(item.user_id, inboxView(item))
         .catch((error: unknown) => deps.log.warn({ err: error }, 'live inbox publish failed'));
     }
   });
-  if (!published) await statuses.invalidate(requestId);
+  if (!published) await Promise.all(touched.map((requestId) => statuses.invalidate(requestId)));
 }
 
-async function recordOutcome(
+/**
+ * Records attempt reports, in the order they were sent, and moves each delivery's status on: one read
+ * and one write for the whole batch. A repeated report is stored once.
+ */
+async function recordOutcomes(
   deps: ServiceDeps,
   tx: Queryable,
-  data: DeliveryAttempted,
+  reports: DeliveryAttempted[],
   metrics: ReturnType<typeof pipelineMetrics>,
 ) {
-  const delivery = await findDeliveryForUpdate(tx, data.delivery_id);
-  if (!delivery) return;
-  const status = nextDeliveryStatus(delivery.status, data.outcome);
-  const reason = data.outcome === 'failed' ? data.error : status === delivery.status ? delivery.reason : null;
-  await recordAttempt(
-    tx,
-    {
-      deliveryId: data.delivery_id,
-      attempt: data.attempt,
-      outcome: data.outcome,
-      at: new Date(data.at),
-      provider: data.provider,
-      error: data.error,
-      providerMessageId: data.provider_message_id,
-    },
-    { status, reason },
-    deps.clock(),
+  const deliveries = new Map(
+    (await lockDeliveries(tx, [...new Set(reports.map((report) => report.delivery_id))])).map((delivery) => [
+      delivery.id,
+      delivery,
+    ]),
   );
-  if ((data.outcome === 'sent' || data.outcome === 'delivered') && delivery.status !== status) {
-    const request = await findRequest(tx, delivery.request_id);
-    metrics.sent.inc({ channel: data.channel, type: request?.category ?? 'none' });
-    if (request)
-      metrics.latency.observe(
-        { channel: data.channel },
-        (Date.parse(data.at) - new Date(request.created_at).getTime()) / 1000,
-      );
+  const progress = new Map<string, DeliveryProgress>();
+  const attempts: NewAttempt[] = [];
+  const reached: { report: DeliveryAttempted; requestId: string }[] = [];
+  for (const report of reports) {
+    const delivery = deliveries.get(report.delivery_id);
+    if (!delivery) continue;
+    const before = progress.get(delivery.id) ?? {
+      id: delivery.id,
+      status: delivery.status,
+      reason: delivery.reason,
+      provider: delivery.provider ?? report.provider,
+      attempts: delivery.attempts,
+    };
+    const after = afterAttempt(before, report);
+    progress.set(delivery.id, {
+      id: delivery.id,
+      ...after,
+      provider: report.provider,
+      attempts: Math.max(before.attempts, report.attempt),
+    });
+    attempts.push({
+      deliveryId: report.delivery_id,
+      attempt: report.attempt,
+      outcome: report.outcome,
+      at: new Date(report.at),
+      provider: report.provider,
+      error: report.error,
+      providerMessageId: report.provider_message_id,
+    });
+    if ((report.outcome === 'sent' || report.outcome === 'delivered') && before.status !== after.status) {
+      reached.push({ report, requestId: delivery.request_id });
+    }
+  }
+  if (attempts.length === 0) return;
+  await recordAttempts(tx, attempts, [...progress.values()], deps.clock());
+  if (reached.length > 0) {
+    const requests = new Map(
+      (await findRequests(tx, [...new Set(reached.map((entry) => entry.requestId))])).map((request) => [
+        request.request_id,
+        request,
+      ]),
+    );
+    for (const { report, requestId } of reached) {
+      const request = requests.get(requestId);
+      metrics.sent.inc({ channel: report.channel, type: request?.category ?? 'none' });
+      if (request)
+        metrics.latency.observe(
+          { channel: report.channel },
+          (Date.parse(report.at) - new Date(request.created_at).getTime()) / 1000,
+        );
+    }
   }
   const statuses = statusCache(deps);
-  if (!afterCommit(tx, () => void statuses.invalidate(delivery.request_id)))
-    await statuses.invalidate(delivery.request_id);
+  const touched = [...new Set([...deliveries.values()].map((delivery) => delivery.request_id))];
+  if (!afterCommit(tx, () => touched.forEach((requestId) => void statuses.invalidate(requestId))))
+    await Promise.all(touched.map((requestId) => statuses.invalidate(requestId)));
 }
+
+/** The notifications events each group takes: narrower catalogs, so the rest cost nothing in a batch. */
+const RequestedCatalog = { 'notification.requested': NotificationEventCatalog['notification.requested'] };
+const AttemptedCatalog = {
+  'notification.delivery.attempted': NotificationEventCatalog['notification.delivery.attempted'],
+};
 
 export function notificationSubscriptions(deps: ServiceDeps, live: LiveInbox) {
   const metrics = pipelineMetrics(deps);
@@ -266,24 +331,29 @@ export function notificationSubscriptions(deps: ServiceDeps, live: LiveInbox) {
     defineSubscription({
       group: DISPATCH_GROUP,
       topics: [NOTIFICATIONS_TOPIC],
-      catalog: NotificationEventCatalog,
-      handler: async (event, { tx }) => {
-        if (event.type !== 'notification.requested') return;
-        await dispatch(deps, live, tx, event.data.request_id, {
-          causationId: event.id,
-          ...(event.correlationid ? { correlationId: event.correlationid } : {}),
-          ...(event.traceparent ? { traceparent: event.traceparent } : {}),
-        });
-      },
+      catalog: RequestedCatalog,
+      handler: (event, { tx }) =>
+        dispatch(deps, live, tx, [{ requestId: event.data.request_id, origin: originOf(event) }]),
+      batchHandler: (events, { tx }) =>
+        dispatch(
+          deps,
+          live,
+          tx,
+          events.map((event) => ({ requestId: event.data.request_id, origin: originOf(event) })),
+        ),
     }),
     defineSubscription({
       group: STATUS_GROUP,
       topics: [NOTIFICATIONS_TOPIC],
-      catalog: NotificationEventCatalog,
-      handler: async (event, { tx }) => {
-        if (event.type !== 'notification.delivery.attempted') return;
-        await recordOutcome(deps, tx, event.data, metrics);
-      },
+      catalog: AttemptedCatalog,
+      handler: (event, { tx }) => recordOutcomes(deps, tx, [event.data], metrics),
+      batchHandler: (events, { tx }) =>
+        recordOutcomes(
+          deps,
+          tx,
+          events.map((event) => event.data),
+          metrics,
+        ),
     }),
   ];
 }

@@ -191,6 +191,17 @@ export function nextDeliveryStatus(
   return current === 'sent' ? 'sent' : 'failed';
 }
 
+/** A delivery's status and reason after one more attempt report (reports are applied in the order sent). */
+export function afterAttempt(
+  current: { status: DeliveryStatus; reason: string | null },
+  attempt: { outcome: 'sent' | 'delivered' | 'failed' | 'retrying' | 'cancelled'; error: string | null },
+): { status: DeliveryStatus; reason: string | null } {
+  const status = nextDeliveryStatus(current.status, attempt.outcome);
+  const reason =
+    attempt.outcome === 'failed' ? attempt.error : status === current.status ? current.reason : null;
+  return { status, reason };
+}
+
 /** Position after the last request of a page (newest first): its creation time and id. */
 export interface RequestCursor {
   at: string;

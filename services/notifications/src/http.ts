@@ -1,4 +1,4 @@
-import { announceOutboxCommit, createEvent, outboxInsert } from '@switchyard/bus';
+import { announceOutboxCommit, createEvent } from '@switchyard/bus';
 import { CACHE_TTL_SECONDS, cacheKeys } from '@switchyard/cache';
 import {
   type Channel,
@@ -8,7 +8,7 @@ import {
   type Priority,
   type ServiceDeps,
 } from '@switchyard/contracts';
-import { type HttpApp, HttpProblem, problems, withTransaction } from '@switchyard/kernel';
+import { createCoalescer, type HttpApp, HttpProblem, problems, withTransaction } from '@switchyard/kernel';
 import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import {
@@ -24,13 +24,13 @@ import type { LiveInbox } from './live.ts';
 import { type StatusView, statusCache } from './status.ts';
 import {
   cancelRequest,
-  FIRST_EVENT_PARAMETER,
   findRequest,
   findRequestByIdempotencyKey,
-  insertRequest,
+  insertRequests,
   listInbox,
   listRequests,
   markInbox,
+  type NewRequest,
   type StoredRequest,
   unreadCount,
 } from './store.ts';
@@ -250,8 +250,45 @@ function reused(): HttpProblem {
   );
 }
 
+/**
+ * Stores accepted requests. Those that arrive while a write is in flight go together in the next one:
+ * one statement and one commit for many requests under load, at once for a lone one. Each caller hears
+ * whether its request was written (false: its id or idempotency key was taken); if a shared write
+ * fails, each request is tried on its own so one bad row cannot fail its neighbours.
+ */
+function createAcceptWriter(deps: ServiceDeps) {
+  return createCoalescer<NewRequest, boolean | Error>(
+    async (items) => {
+      const settle = async (given: NewRequest[]) => {
+        const written = await insertRequests(deps.db, given);
+        if (given.some((item) => item.event && written.has(item.request.request_id)))
+          announceOutboxCommit(NOTIFICATIONS_TOPIC);
+        return given.map((item) => written.has(item.request.request_id));
+      };
+      try {
+        return await settle(items);
+      } catch (error) {
+        if (items.length === 1) return [error instanceof Error ? error : new Error(String(error))];
+        return Promise.all(
+          items.map((item) =>
+            settle([item]).then(
+              ([written]) => written ?? false,
+              (single: unknown) => (single instanceof Error ? single : new Error(String(single))),
+            ),
+          ),
+        );
+      }
+    },
+    { maxItems: ACCEPT_BATCH_MAX },
+  );
+}
+
+/** Requests stored in one statement at most (bulk requests carry up to 1,000 deliveries each). */
+const ACCEPT_BATCH_MAX = 100;
+
 export function registerNotificationRoutes(app: HttpApp, deps: ServiceDeps, live: LiveInbox): void {
   const statuses = statusCache(deps);
+  const accept = createAcceptWriter(deps);
   const tags = ['notifications'];
   // Open streams would hold the server's close forever; end them first.
   app.addHook('preClose', async () => live.close());
@@ -347,26 +384,20 @@ export function registerNotificationRoutes(app: HttpApp, deps: ServiceDeps, live
       }));
       const event = scheduled
         ? undefined
-        : outboxInsert(
-            NOTIFICATIONS_TOPIC,
-            [
-              createEvent(
-                {
-                  type: 'notification.requested',
-                  subject: stored.request_id,
-                  data: { request_id: stored.request_id },
-                },
-                { correlationId: request.id },
-                { ...deps, source: SOURCE },
-              ),
-            ],
-            FIRST_EVENT_PARAMETER,
+        : createEvent(
+            {
+              type: 'notification.requested',
+              subject: stored.request_id,
+              data: { request_id: stored.request_id },
+            },
+            { correlationId: request.id },
+            { ...deps, source: SOURCE },
           );
-      const inserted = await insertRequest(deps.db, stored, planned, event);
+      const inserted = await accept.add({ request: stored, deliveries: planned, event });
+      if (inserted instanceof Error) throw inserted;
       const response = inserted
         ? acceptedOf(stored, planned.length)
         : await answerExisting({ idempotencyKey, requestId: body.request_id }, hash);
-      if (inserted && event) announceOutboxCommit(NOTIFICATIONS_TOPIC);
       if (cacheKey) {
         await deps.cache
           .set(cacheKey, { hash, response } satisfies IdempotencyRecord, CACHE_TTL_SECONDS.idempotency)

@@ -1,4 +1,5 @@
-import type { Channel, DeliveryStatus, Priority } from '@switchyard/contracts';
+import { type CloudEvent, outboxInsert } from '@switchyard/bus';
+import { type Channel, type DeliveryStatus, NOTIFICATIONS_TOPIC, type Priority } from '@switchyard/contracts';
 import type { Queryable } from '@switchyard/kernel';
 import type { PlannedDelivery, RequestCursor, RequestStatus } from './domain.ts';
 
@@ -24,67 +25,65 @@ export interface StoredRequest {
 const REQUEST_COLUMNS =
   'request_id, idempotency_key, body_hash, status, priority, category, template_code, templates, language, variables, content, channels, scheduled_at, created_by, created_at';
 
-/** Where the outbox insert's parameters start in `insertRequest`. */
-export const FIRST_EVENT_PARAMETER = 17;
+/** A request to store, its deliveries, and (unless it is scheduled) the event that starts its dispatch. */
+export interface NewRequest {
+  request: StoredRequest;
+  deliveries: (PlannedDelivery & { id: string })[];
+  /** `notification.requested`, whose subject is the request id. */
+  event: CloudEvent | undefined;
+}
 
 /**
- * Stores the request and its deliveries and runs `event` (the outbox insert, parameters from $17) in one
- * statement. Returns false when the request id or idempotency key exists already: then nothing is
- * written, the event included (it is made conditional on the request row).
+ * Stores requests with their deliveries and events in one statement (one commit for them all). A request
+ * whose id or idempotency key exists already (in the table, or earlier in `given`) is not written, nor
+ * are its deliveries and event. Returns the ids of the requests written.
  */
-export async function insertRequest(
-  db: Queryable,
-  request: StoredRequest,
-  deliveries: (PlannedDelivery & { id: string })[],
-  event: { sql: string; values: unknown[] } | undefined,
-): Promise<boolean> {
-  const result = await db.query<{ inserted: number }>(
+export async function insertRequests(db: Queryable, given: NewRequest[]): Promise<Set<string>> {
+  const events = given.flatMap((item) => (item.event ? [item.event] : []));
+  // The events go in only beside their request: the outbox rows are those whose subject was written.
+  const outbox = events.length > 0 ? outboxInsert(NOTIFICATIONS_TOPIC, events, 3) : undefined;
+  const result = await db.query<{ request_id: string }>(
     `WITH request AS (
        INSERT INTO notifications.requests (${REQUEST_COLUMNS}, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $16, $8, $9, $10, $11, $12, $13, $14, $14)
+       SELECT ${REQUEST_COLUMNS}, created_at
+         FROM jsonb_to_recordset($1::jsonb) AS r(
+           request_id text, idempotency_key text, body_hash text, status text, priority text, category text,
+           template_code text, templates jsonb, language text, variables jsonb, content jsonb, channels text[],
+           scheduled_at timestamptz, created_by uuid, created_at timestamptz, position int)
+        ORDER BY position
        ON CONFLICT DO NOTHING
-       RETURNING request_id
+       RETURNING request_id, created_at
      ),
      deliveries AS (
        INSERT INTO notifications.deliveries (id, request_id, recipient_index, user_id, address, channel, status, reason, updated_at)
-       SELECT d.id, request.request_id, d.recipient_index, d.user_id, d.address, d.channel, d.status, d.reason, $14
-         FROM request, jsonb_to_recordset($15::jsonb)
-           AS d(id uuid, recipient_index int, user_id uuid, address text, channel text, status text, reason text)
+       SELECT d.id, request.request_id, d.recipient_index, d.user_id, d.address, d.channel, d.status, d.reason, request.created_at
+         FROM jsonb_to_recordset($2::jsonb)
+           AS d(id uuid, request_id text, recipient_index int, user_id uuid, address text, channel text, status text, reason text)
+         JOIN request ON request.request_id = d.request_id
        RETURNING 1
      )
-     ${event ? `, event AS (${event.sql.replace('RETURNING 1', 'WHERE EXISTS (SELECT 1 FROM request) RETURNING 1')}) ` : ''}
-     SELECT count(*)::int AS inserted FROM request`,
+     ${outbox ? `, event AS (${outbox.sql.replace('RETURNING 1', "WHERE e.envelope->>'subject' IN (SELECT request_id FROM request) RETURNING 1")}) ` : ''}
+     SELECT request_id FROM request`,
     [
-      request.request_id,
-      request.idempotency_key,
-      request.body_hash,
-      request.status,
-      request.priority,
-      request.category,
-      request.template_code,
-      request.language,
-      JSON.stringify(request.variables),
-      request.content === null ? null : JSON.stringify(request.content),
-      request.channels,
-      request.scheduled_at,
-      request.created_by,
-      request.created_at,
+      JSON.stringify(given.map((item, position) => ({ ...item.request, position }))),
       JSON.stringify(
-        deliveries.map((delivery) => ({
-          id: delivery.id,
-          recipient_index: delivery.recipientIndex,
-          user_id: delivery.userId,
-          address: delivery.address,
-          channel: delivery.channel,
-          status: delivery.status,
-          reason: delivery.reason,
-        })),
+        given.flatMap((item) =>
+          item.deliveries.map((delivery) => ({
+            id: delivery.id,
+            request_id: item.request.request_id,
+            recipient_index: delivery.recipientIndex,
+            user_id: delivery.userId,
+            address: delivery.address,
+            channel: delivery.channel,
+            status: delivery.status,
+            reason: delivery.reason,
+          })),
+        ),
       ),
-      request.templates === null ? null : JSON.stringify(request.templates),
-      ...(event ? event.values : []),
+      ...(outbox ? outbox.values : []),
     ],
   );
-  return (result.rows[0]?.inserted ?? 0) === 1;
+  return new Set(result.rows.map((row) => row.request_id));
 }
 
 export async function findRequest(
@@ -97,6 +96,20 @@ export async function findRequest(
     [requestId],
   );
   return result.rows[0];
+}
+
+/** Requests by id, in id order (the order locks are taken in, so two lockers cannot deadlock). */
+export async function findRequests(
+  db: Queryable,
+  requestIds: string[],
+  forUpdate = false,
+): Promise<StoredRequest[]> {
+  const result = await db.query<StoredRequest>(
+    `SELECT ${REQUEST_COLUMNS} FROM notifications.requests WHERE request_id = ANY($1::text[])
+      ORDER BY request_id${forUpdate ? ' FOR UPDATE' : ''}`,
+    [requestIds],
+  );
+  return result.rows;
 }
 
 export async function findRequestByIdempotencyKey(
@@ -137,17 +150,21 @@ export async function listDeliveries(db: Queryable, requestId: string): Promise<
   return result.rows;
 }
 
-/** Deliveries of a request that are ready to go: pending, not queued yet, past any quiet-hours delay. Locked. */
+/**
+ * Deliveries of the requests that are ready to go: pending, not queued yet, past any quiet-hours delay.
+ * Locked. Served by the (request_id, …) unique index whatever the statistics say (see migration 0003).
+ */
 export async function lockDueDeliveries(
   db: Queryable,
-  requestId: string,
+  requestIds: string[],
   now: Date,
 ): Promise<StoredDelivery[]> {
   const result = await db.query<StoredDelivery>(
     `SELECT ${DELIVERY_COLUMNS} FROM notifications.deliveries
-      WHERE request_id = $1 AND status = 'pending' AND queued_at IS NULL AND (not_before IS NULL OR not_before <= $2)
-      ORDER BY recipient_index, channel FOR UPDATE`,
-    [requestId, now],
+      WHERE request_id = ANY($1::text[]) AND status = 'pending' AND queued_at IS NULL
+        AND (not_before IS NULL OR not_before <= $2)
+      ORDER BY request_id, recipient_index, channel FOR UPDATE`,
+    [requestIds, now],
   );
   return result.rows;
 }
@@ -160,6 +177,11 @@ export interface DeliveryChange {
   queued: boolean;
 }
 
+/**
+ * One UPDATE for every change. The rows come from `unnest` over arrays, which the planner takes for a few
+ * rows and joins by primary key; `jsonb_to_recordset` was planned for 100 and hashed against a scan of the
+ * whole table.
+ */
 export async function applyDeliveryChanges(
   db: Queryable,
   changes: DeliveryChange[],
@@ -169,64 +191,81 @@ export async function applyDeliveryChanges(
   await db.query(
     `UPDATE notifications.deliveries d
         SET status = c.status, reason = c.reason, not_before = c.not_before,
-            queued_at = CASE WHEN c.queued THEN $2::timestamptz ELSE d.queued_at END, updated_at = $2
-       FROM jsonb_to_recordset($1::jsonb) AS c(id uuid, status text, reason text, not_before timestamptz, queued boolean)
+            queued_at = CASE WHEN c.queued THEN $6::timestamptz ELSE d.queued_at END, updated_at = $6
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::boolean[])
+         AS c(id, status, reason, not_before, queued)
       WHERE d.id = c.id`,
     [
-      JSON.stringify(
-        changes.map((change) => ({
-          id: change.id,
-          status: change.status,
-          reason: change.reason,
-          not_before: change.notBefore?.toISOString() ?? null,
-          queued: change.queued,
-        })),
-      ),
+      changes.map((change) => change.id),
+      changes.map((change) => change.status),
+      changes.map((change) => change.reason),
+      changes.map((change) => change.notBefore),
+      changes.map((change) => change.queued),
       now,
     ],
   );
 }
 
-export async function findDeliveryForUpdate(db: Queryable, id: string): Promise<StoredDelivery | undefined> {
+/** Deliveries by id, locked in id order. */
+export async function lockDeliveries(db: Queryable, ids: string[]): Promise<StoredDelivery[]> {
   const result = await db.query<StoredDelivery>(
-    `SELECT ${DELIVERY_COLUMNS} FROM notifications.deliveries WHERE id = $1 FOR UPDATE`,
-    [id],
+    `SELECT ${DELIVERY_COLUMNS} FROM notifications.deliveries WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+    [ids],
   );
-  return result.rows[0];
+  return result.rows;
 }
 
-export async function recordAttempt(
+export interface NewAttempt {
+  deliveryId: string;
+  attempt: number;
+  outcome: string;
+  at: Date;
+  provider: string;
+  error: string | null;
+  providerMessageId: string | null;
+}
+
+/** Where a delivery stands after its attempts: status, reason, the last provider and the highest attempt. */
+export interface DeliveryProgress {
+  id: string;
+  status: DeliveryStatus;
+  reason: string | null;
+  provider: string;
+  attempts: number;
+}
+
+/** Stores attempts (a repeated report once) and moves their deliveries on, in one statement. */
+export async function recordAttempts(
   db: Queryable,
-  attempt: {
-    deliveryId: string;
-    attempt: number;
-    outcome: string;
-    at: Date;
-    provider: string;
-    error: string | null;
-    providerMessageId: string | null;
-  },
-  delivery: { status: DeliveryStatus; reason: string | null },
+  attempts: NewAttempt[],
+  deliveries: DeliveryProgress[],
   now: Date,
 ): Promise<void> {
+  if (attempts.length === 0) return;
   await db.query(
     `WITH attempt AS (
        INSERT INTO notifications.attempts (delivery_id, attempt, outcome, at, provider, error, provider_message_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING 1
+       SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[])
+       ON CONFLICT DO NOTHING RETURNING 1
      )
-     UPDATE notifications.deliveries
-        SET status = $8, reason = $9, provider = $5, attempts = GREATEST(attempts, $2), updated_at = $10
-      WHERE id = $1`,
+     UPDATE notifications.deliveries d
+        SET status = c.status, reason = c.reason, provider = c.provider,
+            attempts = GREATEST(d.attempts, c.attempts), updated_at = $13
+       FROM unnest($8::uuid[], $9::text[], $10::text[], $11::text[], $12::int[]) AS c(id, status, reason, provider, attempts)
+      WHERE d.id = c.id`,
     [
-      attempt.deliveryId,
-      attempt.attempt,
-      attempt.outcome,
-      attempt.at,
-      attempt.provider,
-      attempt.error,
-      attempt.providerMessageId,
-      delivery.status,
-      delivery.reason,
+      attempts.map((attempt) => attempt.deliveryId),
+      attempts.map((attempt) => attempt.attempt),
+      attempts.map((attempt) => attempt.outcome),
+      attempts.map((attempt) => attempt.at),
+      attempts.map((attempt) => attempt.provider),
+      attempts.map((attempt) => attempt.error),
+      attempts.map((attempt) => attempt.providerMessageId),
+      deliveries.map((delivery) => delivery.id),
+      deliveries.map((delivery) => delivery.status),
+      deliveries.map((delivery) => delivery.reason),
+      deliveries.map((delivery) => delivery.provider),
+      deliveries.map((delivery) => delivery.attempts),
       now,
     ],
   );
@@ -373,26 +412,29 @@ export interface InboxItem {
   archived_at: Date | null;
 }
 
-export async function insertInboxItem(
+/** Writes inbox items, one per delivery (a delivery written before is left as it is). */
+export async function insertInboxItems(
   db: Queryable,
-  item: InboxItem & { delivery_id: string },
-): Promise<boolean> {
-  const result = await db.query(
+  items: (InboxItem & { delivery_id: string })[],
+): Promise<void> {
+  if (items.length === 0) return;
+  await db.query(
     `INSERT INTO notifications.inbox (id, user_id, delivery_id, request_id, title, body, data, category, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (delivery_id) DO NOTHING`,
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
+                          $8::text[], $9::timestamptz[])
+     ON CONFLICT (delivery_id) DO NOTHING`,
     [
-      item.id,
-      item.user_id,
-      item.delivery_id,
-      item.request_id,
-      item.title,
-      item.body,
-      JSON.stringify(item.data),
-      item.category,
-      item.created_at,
+      items.map((item) => item.id),
+      items.map((item) => item.user_id),
+      items.map((item) => item.delivery_id),
+      items.map((item) => item.request_id),
+      items.map((item) => item.title),
+      items.map((item) => item.body),
+      items.map((item) => JSON.stringify(item.data)),
+      items.map((item) => item.category),
+      items.map((item) => item.created_at),
     ],
   );
-  return result.rowCount === 1;
 }
 
 const INBOX_COLUMNS =

@@ -20,7 +20,7 @@ import {
 import { createTestDatabase, silentLogger, type TestDatabase } from '@switchyard/testing';
 import { planDeliveries, REQUEST_STATUSES, type RequestStatus, requestStatus } from '../src/domain.ts';
 import { createNotificationsService } from '../src/index.ts';
-import { applyDeliveryChanges, insertRequest, listDeliveries, type StoredRequest } from '../src/store.ts';
+import { applyDeliveryChanges, insertRequests, listDeliveries, type StoredRequest } from '../src/store.ts';
 
 interface Summary {
   request_id: string;
@@ -76,28 +76,29 @@ describe('GET /api/v1/notifications', () => {
     const recipients = statuses.map((_, index) => ({ email: `r${index}@example.com` }));
     const planned = planDeliveries(recipients, ['email']).map((delivery) => ({ ...delivery, id: uuidV7() }));
     const now = new Date(clock);
-    await insertRequest(
-      pool,
+    await insertRequests(pool, [
       {
-        request_id: id,
-        idempotency_key: null,
-        body_hash: id,
-        status: state,
-        priority: 'normal',
-        category: null,
-        template_code: null,
-        templates: null,
-        language: null,
-        variables: {},
-        content: { subject: `Subject ${id}`, text: 'x' },
-        channels: ['email'],
-        scheduled_at: state === 'scheduled' ? new Date(clock + 3600_000) : null,
-        created_by: null,
-        created_at: now,
+        request: {
+          request_id: id,
+          idempotency_key: null,
+          body_hash: id,
+          status: state,
+          priority: 'normal',
+          category: null,
+          template_code: null,
+          templates: null,
+          language: null,
+          variables: {},
+          content: { subject: `Subject ${id}`, text: 'x' },
+          channels: ['email'],
+          scheduled_at: state === 'scheduled' ? new Date(clock + 3600_000) : null,
+          created_by: null,
+          created_at: now,
+        },
+        deliveries: planned,
+        event: undefined,
       },
-      planned,
-      undefined,
-    );
+    ]);
     await applyDeliveryChanges(
       pool,
       planned.map((delivery, index) => ({
