@@ -42,6 +42,8 @@ export interface Config {
 export interface DeliveryConfig {
   smtpUrl: string | undefined;
   smtpFallbackUrl: string | undefined;
+  /** SMTP_MAX_CONNECTIONS: pooled connections to each SMTP server. */
+  smtpMaxConnections: number;
   mailFrom: string;
   /** SWITCHYARD_FCM_SERVICE_ACCOUNT: the service-account JSON, or a path to it. */
   fcmServiceAccount: string | undefined;
@@ -332,6 +334,7 @@ function deliveryConfig(env: Env, nodeEnv: string): DeliveryConfig {
   return {
     smtpUrl: optionalUrl(env, 'SMTP_URL', ['smtp:', 'smtps:'], smtp),
     smtpFallbackUrl: optionalUrl(env, 'SMTP_FALLBACK_URL', ['smtp:', 'smtps:'], smtp),
+    smtpMaxConnections: integer(env, 'SMTP_MAX_CONNECTIONS', 1, 100, 16),
     mailFrom: env.SWITCHYARD_MAIL_FROM || 'Switchyard <no-reply@switchyard.localhost>',
     fcmServiceAccount: env.SWITCHYARD_FCM_SERVICE_ACCOUNT || undefined,
     fcmUrl: optionalUrl(env, 'SWITCHYARD_FCM_URL', ['http:', 'https:'], 'an http(s):// URL'),

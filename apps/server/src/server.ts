@@ -106,6 +106,7 @@ export function modulesFor(
     delivery: {
       smtpUrl: config.delivery.smtpUrl,
       smtpFallbackUrl: config.delivery.smtpFallbackUrl,
+      smtpMaxConnections: config.delivery.smtpMaxConnections,
       mailFrom: config.delivery.mailFrom,
       fcm: fcmServiceAccount
         ? { serviceAccount: fcmServiceAccount, baseUrl: config.delivery.fcmUrl }
@@ -192,7 +193,11 @@ async function openCache(config: Config, metrics: Metrics, log: Logger): Promise
  */
 export async function createBus(config: BusConfig, pool: Pool, log: Logger): Promise<Bus> {
   const deps = { pool, log, clock: systemClock, ids: uuidV7 };
-  if (config.kind === 'postgres') return createPostgresBus({ ...deps, pollIntervalMs: 500, batchSize: 100 });
+  // 500 events a pass: a group reads every event of its topics, and on `notifications` only one in
+  // three is a delivery worker's (the rest are requests and reports), so 100 left a worker ~35 sends a
+  // pass, and the pass's fixed cost (its statements, the wait for its slowest send) capped email at
+  // ~360/s (docs/BENCHMARKS.md).
+  if (config.kind === 'postgres') return createPostgresBus({ ...deps, pollIntervalMs: 500, batchSize: 500 });
   const transport =
     config.kind === 'kafka'
       ? (await import('@switchyard/bus-kafka')).createKafkaTransport({

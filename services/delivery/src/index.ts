@@ -25,6 +25,8 @@ export interface DeliveryServiceOptions {
   smtpUrl: string | undefined;
   /** SMTP_FALLBACK_URL: used while the primary's breaker is open. */
   smtpFallbackUrl: string | undefined;
+  /** SMTP_MAX_CONNECTIONS: the pool of each SMTP server (a send waits for a free connection). */
+  smtpMaxConnections: number;
   mailFrom: string;
   fcm: { serviceAccount: FcmServiceAccount; baseUrl: string | undefined } | undefined;
   vapid: VapidDetails | undefined;
@@ -58,6 +60,7 @@ async function buildSenders(options: DeliveryServiceOptions, deps: ServiceDeps):
   const smtp = createSmtpEmailProvider({
     smtpUrl: options.smtpUrl ?? capture?.url ?? '',
     from: options.mailFrom,
+    maxConnections: options.smtpMaxConnections,
   });
   closers.push(() => smtp.close());
   const smtpFallback = options.smtpFallbackUrl
@@ -65,6 +68,7 @@ async function buildSenders(options: DeliveryServiceOptions, deps: ServiceDeps):
         smtpUrl: options.smtpFallbackUrl,
         from: options.mailFrom,
         name: 'smtp-fallback',
+        maxConnections: options.smtpMaxConnections,
       })
     : undefined;
   if (smtpFallback) closers.push(() => smtpFallback.close());

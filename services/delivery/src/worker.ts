@@ -1,4 +1,11 @@
-import { appendToOutbox, createEvent, type EventOrigin, SOURCE_C_RETRY } from '@switchyard/bus';
+import {
+  appendToOutbox,
+  BatchEventsFailed,
+  createEvent,
+  createKeyedQueue,
+  type EventOrigin,
+  SOURCE_C_RETRY,
+} from '@switchyard/bus';
 import {
   type Channel,
   type DeliveryAttempted,
@@ -10,7 +17,7 @@ import {
   type ServiceDeps,
   USER_EVENTS_TOPIC,
 } from '@switchyard/contracts';
-import type { Queryable } from '@switchyard/kernel';
+import { createCoalescer, type Queryable } from '@switchyard/kernel';
 import type { SendContext } from './domain.ts';
 import type { RoutedOutcome } from './resilience.ts';
 
@@ -18,7 +25,7 @@ const SOURCE = '/switchyard/delivery';
 /** Source C: retries after 1 s, 2 s and 4 s, so four attempts in all before dead letters. */
 export const DELIVERY_RETRY = SOURCE_C_RETRY;
 const MAX_ATTEMPTS = DELIVERY_RETRY.retryDelaysMs.length + 1;
-const DELIVERY_CONCURRENCY = 32;
+const DELIVERY_CONCURRENCY = 64;
 
 /** Sends one delivery on its channel; every failure is an outcome, never a throw. */
 export type ChannelSender = (delivery: DeliveryRequested, context: SendContext) => Promise<RoutedOutcome>;
@@ -31,38 +38,54 @@ export class TransientDeliveryError extends Error {
 type SendState = 'sending' | 'sent' | 'delivered' | 'failed' | 'cancelled';
 
 interface SendRecord {
+  delivery_id: string;
   state: SendState;
   attempts: number;
   provider: string | null;
   provider_message_id: string | null;
 }
 
-async function sendRecord(db: Queryable, deliveryId: string): Promise<SendRecord | undefined> {
+async function sendRecords(db: Queryable, deliveryIds: string[]): Promise<Map<string, SendRecord>> {
   const result = await db.query<SendRecord>(
-    'SELECT state, attempts, provider, provider_message_id FROM delivery.sends WHERE delivery_id = $1',
-    [deliveryId],
+    `SELECT delivery_id, state, attempts, provider, provider_message_id FROM delivery.sends
+      WHERE delivery_id = ANY($1::uuid[])`,
+    [deliveryIds],
   );
-  return result.rows[0];
+  return new Map(result.rows.map((row) => [row.delivery_id, row]));
 }
 
-async function saveState(
-  db: Queryable,
-  row: {
-    deliveryId: string;
-    channel: Channel;
-    state: SendState;
-    attempt: number;
-    provider: string | null;
-    providerMessageId: string | null;
-  },
-  now: Date,
-): Promise<void> {
+interface LedgerRow {
+  deliveryId: string;
+  channel: Channel;
+  state: SendState;
+  attempt: number;
+  provider: string | null;
+  providerMessageId: string | null;
+}
+
+/** Writes ledger rows, one statement; a delivery given twice keeps its last row. */
+async function saveStates(db: Queryable, given: LedgerRow[], now: Date): Promise<void> {
+  const rows = [...new Map(given.map((row) => [row.deliveryId, row])).values()];
+  if (rows.length === 0) return;
   await db.query(
     `INSERT INTO delivery.sends (delivery_id, channel, state, attempts, provider, provider_message_id, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (delivery_id) DO UPDATE SET state = $3, attempts = GREATEST(delivery.sends.attempts, $4),
-       provider = COALESCE($5, delivery.sends.provider), provider_message_id = COALESCE($6, delivery.sends.provider_message_id), updated_at = $7`,
-    [row.deliveryId, row.channel, row.state, row.attempt, row.provider, row.providerMessageId, now],
+     SELECT id, channel, state, attempts, provider, message_id, $7
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[])
+         AS r(id, channel, state, attempts, provider, message_id)
+     ON CONFLICT (delivery_id) DO UPDATE SET state = EXCLUDED.state,
+       attempts = GREATEST(delivery.sends.attempts, EXCLUDED.attempts),
+       provider = COALESCE(EXCLUDED.provider, delivery.sends.provider),
+       provider_message_id = COALESCE(EXCLUDED.provider_message_id, delivery.sends.provider_message_id),
+       updated_at = EXCLUDED.updated_at`,
+    [
+      rows.map((row) => row.deliveryId),
+      rows.map((row) => row.channel),
+      rows.map((row) => row.state),
+      rows.map((row) => row.attempt),
+      rows.map((row) => row.provider),
+      rows.map((row) => row.providerMessageId),
+      now,
+    ],
   );
 }
 
@@ -73,23 +96,71 @@ export interface WorkerDeps {
   isCancelled(requestId: string): Promise<boolean>;
 }
 
+const WorkCatalog = {
+  'notification.delivery.requested': NotificationEventCatalog['notification.delivery.requested'],
+};
+
+/** One piece of work as the worker takes it: the delivery, the event that carried it, which try this is. */
+interface Work {
+  eventId: string;
+  data: DeliveryRequested;
+  origin: EventOrigin;
+  partitionKey: string;
+  attempt: number;
+}
+
+function workOf(
+  event: {
+    id: string;
+    data: DeliveryRequested;
+    partitionkey: string;
+    correlationid?: string;
+    traceparent?: string;
+  },
+  attempt: number,
+): Work {
+  return {
+    eventId: event.id,
+    data: event.data,
+    partitionKey: event.partitionkey,
+    attempt,
+    origin: {
+      causationId: event.id,
+      ...(event.correlationid ? { correlationId: event.correlationid } : {}),
+      ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+    },
+  };
+}
+
 /**
  * One consumer group per channel (`delivery-email`, …), so a slow channel never holds another back and
  * each can run in its own process. Each delivery is sent at most once successfully: the ledger is
  * checked first and written as `sending` before the provider is called.
+ *
+ * A batch (a PostgreSQL pass, a Kafka fetch) costs a few statements, not a few per message: one ledger
+ * read, one `sending` write, the sends (many at once, one at a time per recipient), and the outcomes.
+ * Successful sends are written to the ledger as they finish, each round of them in one statement, so a
+ * crash after a send finds it recorded however long the rest of the batch takes.
  */
 export function deliverySubscriptions(worker: WorkerDeps, channels: Channel[]) {
   const { deps } = worker;
+  const sentLedger = createCoalescer<LedgerRow, void>(
+    async (rows) => {
+      await saveStates(deps.db, rows, deps.clock());
+      return rows.map(() => undefined);
+    },
+    { maxItems: 500 },
+  );
 
   function attempted(
-    data: DeliveryRequested,
+    work: Work,
     attempt: number,
     outcome: DeliveryOutcomeKind,
     provider: string,
     error: string | null,
     providerMessageId: string | null,
-    origin: EventOrigin,
   ) {
+    const { data } = work;
     const payload: DeliveryAttempted = {
       delivery_id: data.delivery_id,
       request_id: data.request_id,
@@ -108,190 +179,217 @@ export function deliverySubscriptions(worker: WorkerDeps, channels: Channel[]) {
         partitionKey: data.request_id,
         data: payload,
       },
-      origin,
+      work.origin,
       { ...deps, source: SOURCE },
     );
+  }
+
+  /**
+   * Sends `works` and writes what became of them in `tx`. Returns the sends that failed for a reason
+   * worth retrying, already reported as such; the caller throws so that the runner retries them (and the
+   * transaction rolls back: those of a batch that were sent are then only reported again).
+   */
+  async function deliver(
+    tx: Queryable,
+    channel: Channel,
+    works: Work[],
+  ): Promise<Map<Work, TransientDeliveryError>> {
+    const records = await sendRecords(
+      deps.db,
+      works.map((work) => work.data.delivery_id),
+    );
+    const reports: ReturnType<typeof attempted>[] = [];
+    const finished: LedgerRow[] = [];
+    const unregistered: ReturnType<typeof createEvent>[] = [];
+    const toSend: Work[] = [];
+    const cancelled = new Map<string, Promise<boolean>>();
+    const sender = worker.senders[channel];
+    for (const work of works) {
+      const { data, attempt } = work;
+      const record = records.get(data.delivery_id);
+      if (record?.state === 'cancelled') continue;
+      if (record?.state === 'sent' || record?.state === 'delivered') {
+        // Sent before, but the report of it was rolled back (a batch undone, a crash): report it again,
+        // never send again. The status consumer takes a repeated report once.
+        reports.push(
+          attempted(
+            work,
+            record.attempts,
+            record.state,
+            record.provider ?? 'unknown',
+            null,
+            record.provider_message_id,
+          ),
+        );
+        continue;
+      }
+      let isCancelled = cancelled.get(data.request_id);
+      if (!isCancelled) {
+        isCancelled = worker.isCancelled(data.request_id);
+        cancelled.set(data.request_id, isCancelled);
+      }
+      const ledger = {
+        deliveryId: data.delivery_id,
+        channel,
+        attempt,
+        provider: null,
+        providerMessageId: null,
+      };
+      if (await isCancelled) {
+        finished.push({ ...ledger, state: 'cancelled' });
+        reports.push(attempted(work, attempt, 'cancelled', 'none', 'cancelled before sending', null));
+        continue;
+      }
+      if (!sender) {
+        finished.push({ ...ledger, state: 'failed' });
+        reports.push(
+          attempted(work, attempt, 'failed', 'none', `no ${channel} provider is configured`, null),
+        );
+        continue;
+      }
+      toSend.push(work);
+    }
+
+    const failures: { work: Work; provider: string; reason: string }[] = [];
+    if (sender && toSend.length > 0) {
+      // Committed before the sends (on its own connection, not in the handler's transaction).
+      await saveStates(
+        deps.db,
+        toSend.map((work) => ({
+          deliveryId: work.data.delivery_id,
+          channel,
+          state: 'sending',
+          attempt: work.attempt,
+          provider: null,
+          providerMessageId: null,
+        })),
+        deps.clock(),
+      );
+      // Sends wait on providers, not on this process: many at once, one at a time per recipient.
+      const queue = createKeyedQueue(DELIVERY_CONCURRENCY);
+      await Promise.all(
+        toSend.map((work) =>
+          queue.schedule(work.partitionKey, async () => {
+            const { data, attempt } = work;
+            const outcome = await sender(data, { idempotencyKey: data.delivery_id });
+            if (outcome.status === 'sent' || outcome.status === 'delivered') {
+              // Committed at once, on its own: if the handler's transaction is rolled back after this,
+              // the next try finds the send recorded and only reports it.
+              await sentLedger.add({
+                deliveryId: data.delivery_id,
+                channel,
+                state: outcome.status,
+                attempt,
+                provider: outcome.provider,
+                providerMessageId: outcome.providerMessageId,
+              });
+              reports.push(
+                attempted(work, attempt, outcome.status, outcome.provider, null, outcome.providerMessageId),
+              );
+              return;
+            }
+            if (outcome.status === 'permanent') {
+              finished.push({
+                deliveryId: data.delivery_id,
+                channel,
+                state: 'failed',
+                attempt,
+                provider: outcome.provider,
+                providerMessageId: null,
+              });
+              reports.push(attempted(work, attempt, 'failed', outcome.provider, outcome.reason, null));
+              if (outcome.tokenUnregistered && data.user_id) {
+                unregistered.push(
+                  createEvent(
+                    {
+                      type: 'user.push_token.unregistered',
+                      subject: data.user_id,
+                      data: {
+                        user_id: data.user_id,
+                        push_token: data.address,
+                        provider: outcome.provider,
+                        reason: outcome.reason,
+                      },
+                    },
+                    work.origin,
+                    { ...deps, source: SOURCE },
+                  ),
+                );
+              }
+              return;
+            }
+            failures.push({ work, provider: outcome.provider, reason: outcome.reason });
+          }),
+        ),
+      );
+    }
+
+    if (failures.length > 0) {
+      // Transient: say so now (this transaction will roll back), then let the runner retry; after the
+      // last attempt it dead-letters the work with this reason, and replaying it sends once more.
+      await appendToOutbox(
+        deps.db,
+        NOTIFICATIONS_TOPIC,
+        failures.map(({ work, provider, reason }) =>
+          attempted(
+            work,
+            work.attempt,
+            work.attempt >= MAX_ATTEMPTS ? 'failed' : 'retrying',
+            provider,
+            reason,
+            null,
+          ),
+        ),
+      );
+      await saveStates(
+        deps.db,
+        failures.map(({ work, provider }) => ({
+          deliveryId: work.data.delivery_id,
+          channel,
+          state: 'failed',
+          attempt: work.attempt,
+          provider,
+          providerMessageId: null,
+        })),
+        deps.clock(),
+      );
+      return new Map(
+        failures.map(({ work, provider, reason }) => [
+          work,
+          new TransientDeliveryError(`${provider}: ${reason}`),
+        ]),
+      );
+    }
+    await saveStates(tx, finished, deps.clock());
+    await appendToOutbox(tx, NOTIFICATIONS_TOPIC, reports);
+    await appendToOutbox(tx, USER_EVENTS_TOPIC, unregistered);
+    return new Map();
   }
 
   return channels.map((channel) =>
     defineSubscription({
       group: `delivery-${channel}`,
       topics: [NOTIFICATIONS_TOPIC],
-      catalog: NotificationEventCatalog,
+      catalog: WorkCatalog,
+      // Other channels' work is passed over before any handler (and, in a batch, at no cost).
+      accepts: (event) => event.data.channel === channel,
       retry: DELIVERY_RETRY,
-      // Sends wait on providers, not on this process: many at once (one at a time per recipient).
       concurrency: DELIVERY_CONCURRENCY,
       handler: async (event, { tx, attempt }) => {
-        if (event.type !== 'notification.delivery.requested' || event.data.channel !== channel) return;
-        const data = event.data;
-        const origin: EventOrigin = {
-          causationId: event.id,
-          ...(event.correlationid ? { correlationId: event.correlationid } : {}),
-          ...(event.traceparent ? { traceparent: event.traceparent } : {}),
-        };
-        const record = await sendRecord(deps.db, data.delivery_id);
-        if (record?.state === 'cancelled') return;
-        if (record?.state === 'sent' || record?.state === 'delivered') {
-          // Sent before, but the report of it was rolled back (a batch undone, a crash): report it again,
-          // never send again. The status consumer takes a repeated report once.
-          await appendToOutbox(tx, NOTIFICATIONS_TOPIC, [
-            attempted(
-              data,
-              record.attempts,
-              record.state,
-              record.provider ?? 'unknown',
-              null,
-              record.provider_message_id,
-              origin,
-            ),
-          ]);
-          return;
+        const [failure] = (await deliver(tx, channel, [workOf(event, attempt)])).values();
+        if (failure) throw failure;
+      },
+      batchHandler: async (events, { tx }) => {
+        const works = events.map((event) => workOf(event, 1));
+        if (new Set(works.map((work) => work.data.delivery_id)).size < works.length) {
+          // The same delivery twice (a replay beside the original): one at a time sees the first's outcome.
+          throw new Error('a batch holds one delivery twice');
         }
-        const now = deps.clock();
-        if (await worker.isCancelled(data.request_id)) {
-          await saveState(
-            tx,
-            {
-              deliveryId: data.delivery_id,
-              channel,
-              state: 'cancelled',
-              attempt,
-              provider: null,
-              providerMessageId: null,
-            },
-            now,
-          );
-          await appendToOutbox(tx, NOTIFICATIONS_TOPIC, [
-            attempted(data, attempt, 'cancelled', 'none', 'cancelled before sending', null, origin),
-          ]);
-          return;
+        const failures = await deliver(tx, channel, works);
+        if (failures.size > 0) {
+          // Each failed send used its first attempt; the runner retries it from the second.
+          throw new BatchEventsFailed(new Map([...failures].map(([work, error]) => [work.eventId, error])));
         }
-        const sender = worker.senders[channel];
-        if (!sender) {
-          await saveState(
-            tx,
-            {
-              deliveryId: data.delivery_id,
-              channel,
-              state: 'failed',
-              attempt,
-              provider: null,
-              providerMessageId: null,
-            },
-            now,
-          );
-          await appendToOutbox(tx, NOTIFICATIONS_TOPIC, [
-            attempted(data, attempt, 'failed', 'none', `no ${channel} provider is configured`, null, origin),
-          ]);
-          return;
-        }
-        // Committed before the send (on its own connection, not in the handler's transaction).
-        await saveState(
-          deps.db,
-          {
-            deliveryId: data.delivery_id,
-            channel,
-            state: 'sending',
-            attempt,
-            provider: null,
-            providerMessageId: null,
-          },
-          now,
-        );
-        const outcome = await sender(data, { idempotencyKey: data.delivery_id });
-
-        if (outcome.status === 'sent' || outcome.status === 'delivered') {
-          // Committed at once, on its own: if the handler's transaction is rolled back after this, the
-          // next try finds the send recorded and only reports it.
-          await saveState(
-            deps.db,
-            {
-              deliveryId: data.delivery_id,
-              channel,
-              state: outcome.status,
-              attempt,
-              provider: outcome.provider,
-              providerMessageId: outcome.providerMessageId,
-            },
-            deps.clock(),
-          );
-          await appendToOutbox(tx, NOTIFICATIONS_TOPIC, [
-            attempted(
-              data,
-              attempt,
-              outcome.status,
-              outcome.provider,
-              null,
-              outcome.providerMessageId,
-              origin,
-            ),
-          ]);
-          return;
-        }
-        if (outcome.status === 'permanent') {
-          await saveState(
-            tx,
-            {
-              deliveryId: data.delivery_id,
-              channel,
-              state: 'failed',
-              attempt,
-              provider: outcome.provider,
-              providerMessageId: null,
-            },
-            deps.clock(),
-          );
-          const events: ReturnType<typeof attempted>[] = [
-            attempted(data, attempt, 'failed', outcome.provider, outcome.reason, null, origin),
-          ];
-          await appendToOutbox(tx, NOTIFICATIONS_TOPIC, events);
-          if (outcome.tokenUnregistered && data.user_id) {
-            await appendToOutbox(tx, USER_EVENTS_TOPIC, [
-              createEvent(
-                {
-                  type: 'user.push_token.unregistered',
-                  subject: data.user_id,
-                  data: {
-                    user_id: data.user_id,
-                    push_token: data.address,
-                    provider: outcome.provider,
-                    reason: outcome.reason,
-                  },
-                },
-                origin,
-                { ...deps, source: SOURCE },
-              ),
-            ]);
-          }
-          return;
-        }
-        // Transient: say so now (this transaction will roll back), then let the runner retry; after the
-        // last attempt it dead-letters the work with this reason, and replaying it sends once more.
-        const final = attempt >= MAX_ATTEMPTS;
-        await appendToOutbox(deps.db, NOTIFICATIONS_TOPIC, [
-          attempted(
-            data,
-            attempt,
-            final ? 'failed' : 'retrying',
-            outcome.provider,
-            outcome.reason,
-            null,
-            origin,
-          ),
-        ]);
-        await saveState(
-          deps.db,
-          {
-            deliveryId: data.delivery_id,
-            channel,
-            state: 'failed',
-            attempt,
-            provider: outcome.provider,
-            providerMessageId: null,
-          },
-          deps.clock(),
-        );
-        throw new TransientDeliveryError(`${outcome.provider}: ${outcome.reason}`);
       },
     }),
   );
