@@ -36,6 +36,15 @@ export interface EventOrigin {
   traceparent?: string;
 }
 
+/** The origin of the events that `event` causes: caused by it, in its correlation and trace. */
+export function originOf(event: CloudEvent): EventOrigin {
+  return {
+    causationId: event.id,
+    ...(event.correlationid ? { correlationId: event.correlationid } : {}),
+    ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+  };
+}
+
 export interface EnvelopeDeps {
   clock: Clock;
   ids: IdGenerator;

@@ -26,6 +26,7 @@ export {
   type EnvelopeDeps,
   type EventOrigin,
   type NewEvent,
+  originOf,
 } from './envelope.ts';
 export { createKeyedQueue, type KeyedQueue } from './keyed-queue.ts';
 export {

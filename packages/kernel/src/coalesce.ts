@@ -5,8 +5,6 @@
  */
 export interface Coalescer<T, R> {
   add(item: T): Promise<R>;
-  /** Resolves when nothing is queued or in flight. */
-  idle(): Promise<void>;
 }
 
 interface Queued<T, R> {
@@ -24,7 +22,7 @@ export function createCoalescer<T, R>(
   options: { maxItems: number },
 ): Coalescer<T, R> {
   let queue: Queued<T, R>[] = [];
-  let inFlight: Promise<void> | undefined;
+  let draining = false;
 
   async function drain(): Promise<void> {
     while (queue.length > 0) {
@@ -37,18 +35,18 @@ export function createCoalescer<T, R>(
         for (const queued of round) queued.reject(error);
       }
     }
-    inFlight = undefined;
+    draining = false;
   }
 
   return {
     add(item) {
       return new Promise<R>((resolve, reject) => {
         queue.push({ item, resolve, reject });
-        inFlight ??= drain();
+        if (!draining) {
+          draining = true;
+          void drain();
+        }
       });
-    },
-    async idle() {
-      while (inFlight) await inFlight;
     },
   };
 }

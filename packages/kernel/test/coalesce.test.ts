@@ -38,7 +38,6 @@ describe('createCoalescer', () => {
     );
     held.rounds[1]?.finish();
     assert.deepEqual(await Promise.all(later), [20, 30, 40]);
-    await coalescer.idle();
   });
 
   it('caps a round at maxItems and carries the rest', async () => {
@@ -68,6 +67,5 @@ describe('createCoalescer', () => {
     await second;
     held.rounds[1]?.finish();
     assert.equal(await next, 20);
-    await coalescer.idle();
   });
 });

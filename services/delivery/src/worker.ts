@@ -1,9 +1,11 @@
 import {
   appendToOutbox,
   BatchEventsFailed,
+  type CloudEvent,
   createEvent,
   createKeyedQueue,
   type EventOrigin,
+  originOf,
   SOURCE_C_RETRY,
 } from '@switchyard/bus';
 import {
@@ -109,26 +111,13 @@ interface Work {
   attempt: number;
 }
 
-function workOf(
-  event: {
-    id: string;
-    data: DeliveryRequested;
-    partitionkey: string;
-    correlationid?: string;
-    traceparent?: string;
-  },
-  attempt: number,
-): Work {
+function workOf(event: CloudEvent<DeliveryRequested>, attempt: number): Work {
   return {
     eventId: event.id,
     data: event.data,
     partitionKey: event.partitionkey,
     attempt,
-    origin: {
-      causationId: event.id,
-      ...(event.correlationid ? { correlationId: event.correlationid } : {}),
-      ...(event.traceparent ? { traceparent: event.traceparent } : {}),
-    },
+    origin: originOf(event),
   };
 }
 

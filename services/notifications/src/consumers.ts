@@ -1,4 +1,4 @@
-import { appendToOutbox, createEvent, type EventOrigin } from '@switchyard/bus';
+import { appendToOutbox, createEvent, type EventOrigin, originOf } from '@switchyard/bus';
 import {
   type Channel,
   type DeliveryAttempted,
@@ -95,14 +95,6 @@ async function renderFor(
 interface DispatchOrder {
   requestId: string;
   origin: EventOrigin;
-}
-
-function originOf(event: { id: string; correlationid?: string; traceparent?: string }): EventOrigin {
-  return {
-    causationId: event.id,
-    ...(event.correlationid ? { correlationId: event.correlationid } : {}),
-    ...(event.traceparent ? { traceparent: event.traceparent } : {}),
-  };
 }
 
 /**

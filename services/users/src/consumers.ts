@@ -1,3 +1,4 @@
+import { originOf } from '@switchyard/bus';
 import { type Cache, cacheKeys } from '@switchyard/cache';
 import {
   defineSubscription,
@@ -58,7 +59,7 @@ export function pushTokenSubscription(deps: ServiceDeps) {
           after,
           { push_token: { from: current.user.push_token, to: null } },
           false,
-          { causationId: event.id },
+          originOf(event),
         ),
       );
       const keys = [cacheKeys.user(current.user.id), cacheKeys.userPreferences(current.user.id)];
