@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /** Wall clock, passed in so tests can pin time. */
 export type Clock = () => Date;
@@ -14,6 +14,19 @@ export const systemClock: Clock = () => new Date();
 export function createUuidV7Generator(now: () => number = Date.now): IdGenerator {
   let lastMs = -1;
   let counter = 0;
+  // Random bytes are taken from a pool filled a few KB at a time: a call into the CSPRNG per id cost
+  // more than the rest of making the id.
+  const pool = Buffer.alloc(4096);
+  let used = pool.length;
+  const take = (count: number): number => {
+    if (used + count > pool.length) {
+      randomFillSync(pool);
+      used = 0;
+    }
+    used += count;
+    return used - count;
+  };
+  const bytes = Buffer.alloc(16);
   return () => {
     let ms = now();
     if (ms <= lastMs) {
@@ -25,10 +38,10 @@ export function createUuidV7Generator(now: () => number = Date.now): IdGenerator
         counter = 0;
       }
     } else {
-      counter = randomBytes(2).readUInt16BE(0) & 0x7ff;
+      counter = pool.readUInt16BE(take(2)) & 0x7ff;
     }
     lastMs = ms;
-    const bytes = randomBytes(16);
+    pool.copy(bytes, 8, take(8), used);
     bytes.writeUIntBE(ms, 0, 6);
     bytes[6] = 0x70 | (counter >> 8);
     bytes[7] = counter & 0xff;
