@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_EVENT_TYPES } from '@switchyard/activity';
+import { mailboxAddress } from '@switchyard/delivery';
 import { type LogLevel, passwordPolicyViolation } from '@switchyard/kernel';
 import { SERVICE_NAMES, type ServiceName } from './services.ts';
 
@@ -331,11 +332,21 @@ function deliveryConfig(env: Env, nodeEnv: string): DeliveryConfig {
       '(too short)',
     );
   }
+  const mailFrom = env.SWITCHYARD_MAIL_FROM || 'Switchyard <no-reply@switchyard.localhost>';
+  try {
+    mailboxAddress(mailFrom);
+  } catch {
+    throw new ConfigError(
+      'SWITCHYARD_MAIL_FROM',
+      'one sender address, like "Switchyard <no-reply@example.com>"',
+      mailFrom,
+    );
+  }
   return {
     smtpUrl: optionalUrl(env, 'SMTP_URL', ['smtp:', 'smtps:'], smtp),
     smtpFallbackUrl: optionalUrl(env, 'SMTP_FALLBACK_URL', ['smtp:', 'smtps:'], smtp),
     smtpMaxConnections: integer(env, 'SMTP_MAX_CONNECTIONS', 1, 100, 16),
-    mailFrom: env.SWITCHYARD_MAIL_FROM || 'Switchyard <no-reply@switchyard.localhost>',
+    mailFrom,
     fcmServiceAccount: env.SWITCHYARD_FCM_SERVICE_ACCOUNT || undefined,
     fcmUrl: optionalUrl(env, 'SWITCHYARD_FCM_URL', ['http:', 'https:'], 'an http(s):// URL'),
     vapid: vapidParts.every(Boolean)

@@ -75,6 +75,12 @@ describe('switchyard CLI', () => {
       [{ SWITCHYARD_CORS_ORIGINS: 'example.com' }, [], /^switchyard: SWITCHYARD_CORS_ORIGINS: /],
       [{ SWITCHYARD_RATE_LIMIT_ANONYMOUS: '0' }, [], /^switchyard: SWITCHYARD_RATE_LIMIT_ANONYMOUS: /],
       [{ SWITCHYARD_UPSTREAMS: 'tasks=somewhere' }, [], /^switchyard: SWITCHYARD_UPSTREAMS: /],
+      [
+        { SWITCHYARD_MAIL_FROM: 'Switchyard' },
+        [],
+        /^switchyard: SWITCHYARD_MAIL_FROM: expected one sender address, .*got "Switchyard"$/,
+      ],
+      [{ SWITCHYARD_MAIL_FROM: 'a@example.com, b@example.com' }, [], /^switchyard: SWITCHYARD_MAIL_FROM: /],
     ];
     for (const [env, flags, expected] of cases) {
       const result = await runCli(['start', ...flags], { DATABASE_URL: '', ...env });

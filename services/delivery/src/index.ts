@@ -17,6 +17,7 @@ import { createWebhookProvider, type WebhookMessage } from './providers/webhook.
 import { createResilientChannel, type ResilientChannel, type RoutedOutcome } from './resilience.ts';
 import { type ChannelSender, deliverySubscriptions } from './worker.ts';
 
+export { mailboxAddress } from './compose-mail.ts';
 export type { FcmServiceAccount } from './providers/fcm.ts';
 export type { VapidDetails } from './providers/web-push.ts';
 

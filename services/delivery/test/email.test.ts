@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startSmtpSink } from '@switchyard/testing/smtp';
+import { htmlToText } from '../src/domain.ts';
 import { startMailCapture } from '../src/mail-capture.ts';
+import { parseMail } from '../src/mime.ts';
 import { createSmtpEmailProvider } from '../src/providers/email-smtp.ts';
 
 const FROM = '"Switchyard" <noreply@switchyard.test>';
@@ -178,5 +180,73 @@ describe('SMTP provider failure paths against the test sink', () => {
     );
     assert.equal(outcome.status, 'transient');
     assert.equal(outcome.status === 'transient' && outcome.code, 'EABORT');
+  });
+});
+
+describe('SMTP provider: the composed message as a real SMTP server receives it', () => {
+  let sink: Awaited<ReturnType<typeof startSmtpSink>>;
+  let provider: ReturnType<typeof createSmtpEmailProvider>;
+
+  before(async () => {
+    sink = await startSmtpSink();
+    provider = createSmtpEmailProvider({ smtpUrl: sink.url, from: FROM });
+  });
+  after(async () => {
+    provider.close();
+    await sink.close();
+  });
+
+  test('non-ASCII headers, an HTML body with dot lines and a long line, a sender override', async () => {
+    const long = 'Lorem ipsum dolor sit amet. '.repeat(80);
+    const html = `<p>Grüße, Zoë! 🎉 東京</p>\n.\n.hidden line\n..two\n<p>${long}</p>`;
+    const key = '0197a1b2-0000-7000-8000-0000000000b2';
+    const outcome = await provider.send(
+      {
+        to: 'zoe@example.com',
+        from: 'Zoë vom Team <team@switchyard.test>',
+        replyTo: '"Support, Team" <help@switchyard.test>',
+        subject: 'Grüße aus Köln 🎉 — 東京タワー',
+        html,
+        headers: { 'X-Campaign': 'März', Subject: 'not this one' },
+      },
+      { idempotencyKey: key },
+    );
+    assert.equal(outcome.status, 'sent');
+    assert.equal(outcome.status === 'sent' && outcome.providerMessageId, `<${key}@switchyard.test>`);
+    const received = await sink.messages.waitFor((message) =>
+      message.envelope.to.includes('zoe@example.com'),
+    );
+    assert.deepEqual(received.envelope, { from: 'team@switchyard.test', to: ['zoe@example.com'] });
+    const mail = parseMail(received.raw);
+    assert.equal(mail.subject, 'Grüße aus Köln 🎉 — 東京タワー');
+    assert.equal(mail.from, 'Zoë vom Team <team@switchyard.test>');
+    assert.equal(mail.to, 'zoe@example.com');
+    assert.equal(mail.headers.get('reply-to')?.[0], '"Support, Team" <help@switchyard.test>');
+    assert.deepEqual(mail.headers.get('subject'), ['Grüße aus Köln 🎉 — 東京タワー']);
+    assert.equal(mail.headers.get('x-campaign')?.[0], 'März');
+    assert.equal(mail.messageId, `<${key}@switchyard.test>`);
+    assert.equal(mail.html, html, 'dot-stuffed on the way, unstuffed by the server');
+    assert.equal(mail.text, htmlToText(html), 'the text part derived from the HTML');
+    assert.match(mail.text ?? '', /\n\.\n\.hidden line\n\.\.two\n/);
+    for (const line of received.raw.toString('latin1').split('\r\n')) assert.ok(line.length <= 998);
+  });
+
+  test('an unusable default sender is refused when the provider is created', () => {
+    assert.throws(
+      () => createSmtpEmailProvider({ smtpUrl: sink.url, from: 'Switchyard' }),
+      /from: not a usable address/,
+    );
+  });
+
+  test('a message that cannot be composed is a permanent content failure, nothing is sent', async () => {
+    sink.reset();
+    const outcome = await provider.send(
+      { to: 'a@example.com', subject: 's', text: 't', headers: { 'Bad Name': 'x' } },
+      { idempotencyKey: 'k-bad-header' },
+    );
+    assert.equal(outcome.status, 'permanent');
+    assert.equal(outcome.status === 'permanent' && outcome.cause, 'content');
+    assert.match(outcome.reason, /not a header field name/);
+    assert.equal(sink.messages.items.length, 0);
   });
 });
