@@ -11,15 +11,23 @@ import {
   type GroupLag,
   LAG_COUNT_CAP,
   type OutboxCursor,
+  type OutboxSelection,
   onOutboxCommit,
   outboxHead,
   peekCursor,
-  readOutbox,
+  readOutboxSelecting,
   type Subscription,
   saveCursor,
 } from '@switchyard/bus';
 import { createWaker, listenForOutboxCommits, type OutboxListener } from '@switchyard/bus/outbox-listener';
-import { type Clock, collectCommitHooks, type IdGenerator, type Logger, type Pool } from '@switchyard/kernel';
+import {
+  type Clock,
+  collectCommitHooks,
+  type IdGenerator,
+  type Logger,
+  type Pool,
+  type Queryable,
+} from '@switchyard/kernel';
 
 export interface PostgresBusOptions {
   pool: Pool;
@@ -36,6 +44,8 @@ export interface PostgresBusOptions {
 
 /** The least time between a pass that found nothing and the next pass of the same group. */
 const EMPTY_PASS_SPACING_MS = 10;
+/** At most this often a pass that only passed over events writes the group's offset. */
+const OFFSET_SAVE_INTERVAL_MS = 1_000;
 
 const offsetRow = (group: string): CursorRow => ({
   table: 'bus_postgres.consumer_offsets',
@@ -51,6 +61,19 @@ export const postgresBusMigrations = {
 
 interface Running {
   subscription: Subscription;
+  /**
+   * The events the subscription takes (its catalog's types, its `accepts`): the others are passed over
+   * in the read itself. Such a row is then not dead-lettered by this group even when it is malformed in
+   * some other way: the groups that take it do that. Empty with a decoder, which alone knows the format.
+   */
+  selection: OutboxSelection;
+  /**
+   * Where this process has read to when that is past the stored offset: passes that found only events
+   * to pass over do not write the offset every time (see OFFSET_SAVE_INTERVAL_MS).
+   */
+  readTo: OutboxCursor | undefined;
+  /** When this group's offset was last written (performance.now()). */
+  savedAtMs: number;
   runner: ConsumerRunner;
   waker: ReturnType<typeof createWaker>;
   /** Last position committed by this process, for `drain`. */
@@ -87,6 +110,16 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
     });
   }
 
+  const offsetDue = (state: Running) => performance.now() - state.savedAtMs >= OFFSET_SAVE_INTERVAL_MS;
+
+  /** Moves the group's stored offset to `cursor` and commits the pass. */
+  async function commitOffset(client: Queryable, state: Running, cursor: OutboxCursor): Promise<void> {
+    await saveCursor(client, offsetRow(state.subscription.group), cursor);
+    await client.query('COMMIT');
+    state.readTo = undefined;
+    state.savedAtMs = performance.now();
+  }
+
   /** One pass: returns how many events it dealt with, or null if another process holds the group. */
   async function pass(state: Running): Promise<number | null> {
     const { group, topics } = state.subscription;
@@ -94,15 +127,26 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
     let commitHooks: ReturnType<typeof collectCommitHooks> | undefined;
     try {
       await client.query('BEGIN');
-      const cursor = await claimCursor(client, offsetRow(group));
-      if (!cursor) {
+      const stored = await claimCursor(client, offsetRow(group));
+      if (!stored) {
         await client.query('ROLLBACK');
         return null;
       }
-      const records = await readOutbox(client, topics, cursor, options.batchSize);
-      const last = records.at(-1);
-      if (!last) {
-        await client.query('ROLLBACK');
+      // Only passed-over events lie between the stored offset and where this process read to, so
+      // going on from there is safe; another process that moved the offset further wins.
+      const cursor = state.readTo && cursorAfter(state.readTo, stored) ? state.readTo : stored;
+      const { records, end, read } = await readOutboxSelecting(
+        client,
+        topics,
+        cursor,
+        options.batchSize,
+        state.selection,
+      );
+      if (!end) {
+        // Idle now: what was read past without a write is written, so lag and other readers of the
+        // offset see the group at the end.
+        if (state.readTo && offsetDue(state)) await commitOffset(client, state, state.readTo);
+        else await client.query('ROLLBACK');
         markCommitted(state, cursor);
         return 0;
       }
@@ -111,6 +155,18 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
         value: record.event,
         key: record.event.partitionkey,
       }));
+      if (events.length === 0) {
+        // Only events the group passes over: reading them again after a crash would cost a read and
+        // nothing else, so the offset is written now and then, not with a commit per such pass.
+        if (offsetDue(state)) {
+          await commitOffset(client, state, end);
+        } else {
+          await client.query('ROLLBACK');
+          state.readTo = end;
+        }
+        markCommitted(state, end);
+        return read;
+      }
       await client.query('SAVEPOINT batch');
       // What the handlers defer with afterCommit (live pushes, cache invalidations) waits for this COMMIT.
       commitHooks = collectCommitHooks(client);
@@ -120,19 +176,15 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
         commitHooks.discard();
         if (!(error instanceof BatchFailure)) throw error;
         // Something in the batch needs a retry or a dead letter: undo the batch and let the runner take
-        // the events one at a time, each in its own transaction, while this one keeps the group locked.
-        // The failed event's try in the batch counts as its first attempt.
-        const failedAt = options.clock();
+        // the events one by one, each in its own transaction (keys side by side, each key in order),
+        // while this one keeps the group locked. A failed event's try in the batch was its first attempt.
         await client.query('ROLLBACK TO SAVEPOINT batch');
-        for (const [index, event] of events.entries()) {
-          await state.runner.handle(event, error.priorFailure(index, failedAt));
-        }
+        await state.runner.handleEach(events, error, options.clock());
       }
-      await saveCursor(client, offsetRow(group), last.cursor);
-      await client.query('COMMIT');
+      await commitOffset(client, state, end);
       commitHooks?.run();
-      markCommitted(state, last.cursor);
-      return records.length;
+      markCommitted(state, end);
+      return read;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
       throw error;
@@ -182,8 +234,12 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
           'INSERT INTO bus_postgres.consumer_offsets (consumer_group) VALUES ($1) ON CONFLICT DO NOTHING',
           [subscription.group],
         );
+        const { catalog, accepts, decode } = subscription.options;
         running.set(subscription.group, {
           subscription,
+          selection: decode ? {} : { types: catalog ? Object.keys(catalog) : undefined, accepts },
+          readTo: undefined,
+          savedAtMs: 0,
           // A pass claims its group, and the offset moves in the pass's transaction.
           runner: createConsumerRunner(subscription, {
             pool,

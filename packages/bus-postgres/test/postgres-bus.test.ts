@@ -2,22 +2,26 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import {
   appendToOutbox,
+  BatchEventsFailed,
   type Bus,
   busMigrations,
   type CloudEvent,
   createEvent,
   type EventHandler,
+  OUTBOX_START,
+  readOutboxSelecting,
 } from '@switchyard/bus';
 import { createPostgresBus, postgresBusMigrations } from '@switchyard/bus-postgres';
 import { createPool, migrate, type Pool, systemClock, uuidV7, withTransaction } from '@switchyard/kernel';
 import { createTestDatabase, silentLogger, type TestDatabase } from '@switchyard/testing';
+import Type from 'typebox';
 
 const log = silentLogger();
 const TOPIC = 'things';
 
 function event(subject: string, n: number): CloudEvent {
   return createEvent(
-    { type: 'thing.happened', subject, data: { n } },
+    { type: 'thing.happened', subject, data: { n, parity: n % 2 === 0 ? 'even' : 'odd' } },
     {},
     { clock: systemClock, ids: uuidV7, source: '/test' },
   );
@@ -236,7 +240,7 @@ describe('PostgreSQL bus', () => {
     const seen: CloudEvent[] = [];
     const consumer = bus();
     consumer.subscribe('picky', [TOPIC], recorder('picky', seen), {
-      accepts: (given) => (given.data as { n: number }).n % 2 === 0,
+      accepts: { dataField: 'parity', values: ['even'] },
     });
     await consumer.start();
     await consumer.drain('picky');
@@ -257,6 +261,161 @@ describe('PostgreSQL bus', () => {
       marked.rows.map((row) => row.event_id),
       [...even].sort(),
     );
+  });
+
+  it('passes over types outside its catalog in the read itself, yet dead-letters an event without a type', async () => {
+    const topic = 'catalogued';
+    const other = (n: number) =>
+      createEvent(
+        { type: 'other.happened', subject: 'o', data: { n } },
+        {},
+        { clock: systemClock, ids: uuidV7, source: '/test' },
+      );
+    const seen: CloudEvent[] = [];
+    const consumer = bus();
+    consumer.subscribe('typed', [topic], recorder('typed', seen), {
+      catalog: { 'thing.happened': Type.Object({ n: Type.Number() }) },
+    });
+    await consumer.start();
+    // More foreign events than a pass reads (10): one pass finds none of its own and still moves on.
+    const foreign = Array.from({ length: 12 }, (_, n) => other(n));
+    const own = Array.from({ length: 3 }, (_, n) => event('t', n));
+    const [first, second, third] = own;
+    assert.ok(first && second && third);
+    await withTransaction(pool, (tx) => appendToOutbox(tx, topic, [...foreign, first, other(12), second]));
+    await withTransaction(pool, async (tx) => {
+      await tx.query(
+        `INSERT INTO bus.outbox (topic, event_id, partition_key, envelope)
+         VALUES ($1, $2, 't', $3), ($1, $4, 't', $5)`,
+        [
+          topic,
+          uuidV7(),
+          JSON.stringify({ specversion: '1.0', id: 'no-type' }),
+          uuidV7(),
+          JSON.stringify({ specversion: '1.0', id: 'not-a-uuid', type: 'other.happened' }),
+        ],
+      );
+      await appendToOutbox(tx, topic, [third]);
+    });
+
+    const read = await readOutboxSelecting(pool, [topic], OUTBOX_START, 100, { types: ['thing.happened'] });
+    assert.equal(read.read, 18);
+    assert.deepEqual(
+      read.records.map((record) => record.event.id),
+      [first.id, second.id, 'no-type', third.id],
+    );
+    // With `accepts` as well: the odd one of its own, and still the row without a type (or data).
+    const odd = await readOutboxSelecting(pool, [topic], OUTBOX_START, 100, {
+      types: ['thing.happened'],
+      accepts: { dataField: 'parity', values: ['odd'] },
+    });
+    assert.deepEqual(
+      odd.records.map((record) => record.event.id),
+      [second.id, 'no-type'],
+    );
+
+    await consumer.drain('typed');
+    assert.deepEqual(
+      seen.map((e) => e.id),
+      own.map((e) => e.id),
+    );
+    const marked = await pool.query('SELECT event_id FROM bus.processed_events WHERE consumer_group = $1', [
+      'typed',
+    ]);
+    assert.equal(marked.rowCount, 3);
+    const letters = await pool.query<{ reason: string; payload: string }>(
+      'SELECT reason, payload::text AS payload FROM bus.dead_letters WHERE consumer_group = $1',
+      ['typed'],
+    );
+    assert.deepEqual(
+      letters.rows.map((row) => [row.reason, row.payload.includes('no-type')]),
+      [['malformed', true]],
+    );
+    const lags = (await consumer.lag?.()) ?? [];
+    assert.deepEqual(
+      lags.map((lag) => [lag.group, lag.waiting]),
+      [['typed', 0]],
+    );
+  });
+
+  it('after passes over nothing but foreign events, a restart handles the next event once', async () => {
+    const topic = 'mostly-foreign';
+    const group = 'sparse';
+    const other = (n: number) =>
+      createEvent(
+        { type: 'other.happened', subject: 'o', data: { n } },
+        {},
+        { clock: systemClock, ids: uuidV7, source: '/test' },
+      );
+    const seen: CloudEvent[] = [];
+    const catalog = { 'thing.happened': Type.Object({ n: Type.Number() }) };
+    const first = bus();
+    first.subscribe(group, [topic], recorder(group, seen), { catalog });
+    await first.start();
+    // Passes of foreign events only, one transaction each: their offset is not written every pass.
+    for (let n = 0; n < 25; n++) {
+      await withTransaction(pool, (tx) => appendToOutbox(tx, topic, [other(n)]));
+      await first.drain(group);
+    }
+    // Idle, it writes where it read to within a second or so: lag then says it is at the end.
+    const waiting = async () => (await first.lag?.())?.find((lag) => lag.group === group)?.waiting;
+    for (let pass = 0; pass < 30 && (await waiting()) !== 0; pass++) await passes(group, 1);
+    assert.equal(await waiting(), 0);
+    const mine = event('s', 1);
+    await withTransaction(pool, (tx) => appendToOutbox(tx, topic, [other(25), mine]));
+    await first.drain(group);
+    await first.stop();
+    const later = event('s', 2);
+    await withTransaction(pool, (tx) => appendToOutbox(tx, topic, [other(26), later]));
+    const second = bus();
+    second.subscribe(group, [topic], recorder(group, seen), { catalog });
+    await second.start();
+    await second.drain(group);
+    assert.deepEqual(
+      seen.map((e) => e.id),
+      [mine.id, later.id],
+    );
+    assert.equal(await effects(group), 2);
+  });
+
+  it('after a failed batch, retries events of different keys side by side, not one after another', async () => {
+    const topic = 'batch-retries';
+    const group = 'retrying';
+    const batch = ['k0', 'k1', 'k2', 'k3'].map((key, n) => event(key, n));
+    const inHandler = new Set<string>();
+    let allTogether: () => void = () => {};
+    const together = new Promise<void>((resolve) => {
+      allTogether = resolve;
+    });
+    const consumer = bus();
+    consumer.subscribe(
+      group,
+      [topic],
+      async (delivered, context) => {
+        // One at a time, the first retry would wait here for the others until the test gives up.
+        inHandler.add(delivered.id);
+        if (inHandler.size === batch.length) allTogether();
+        const timeout = new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('retries ran one after another')), 5_000).unref(),
+        );
+        await Promise.race([together, timeout]);
+        await recorder(group, [])(delivered, context);
+      },
+      {
+        concurrency: 4,
+        retry: { retryDelaysMs: [0, 0] },
+        batchHandler: async (given) => {
+          throw new BatchEventsFailed(new Map(given.map((e) => [e.id, new Error('provider down')])));
+        },
+      },
+    );
+    await consumer.start();
+    await withTransaction(pool, (tx) => appendToOutbox(tx, topic, batch));
+    await consumer.drain(group);
+    assert.equal(inHandler.size, batch.length);
+    assert.equal(await effects(group), batch.length);
+    const letters = await pool.query('SELECT 1 FROM bus.dead_letters WHERE consumer_group = $1', [group]);
+    assert.equal(letters.rowCount, 0);
   });
 
   it('lets two processes share a group without handling an event twice', async () => {

@@ -46,7 +46,7 @@ export interface BrokerBusOptions {
 /**
  * A run of messages from the broker (one Kafka fetch of a partition), as the PostgreSQL bus takes a pass:
  * marked processed and handled in one transaction; if anything in it needs a retry or a dead letter, the
- * transaction is undone and the runner takes the messages one at a time, each in its own, in order.
+ * transaction is undone and the runner takes the messages one by one, each in its own, in order per key.
  */
 async function handleRun(
   deps: { pool: Pool; clock: Clock },
@@ -59,10 +59,7 @@ async function handleRun(
     return;
   } catch (error) {
     if (!(error instanceof BatchFailure)) throw error;
-    const failedAt = deps.clock();
-    for (const [index, message] of messages.entries()) {
-      await runner.handle(message, error.priorFailure(index, failedAt));
-    }
+    await runner.handleEach(messages, error, deps.clock());
   }
 }
 

@@ -41,11 +41,13 @@ export {
   OUTBOX_START,
   type OutboxCursor,
   type OutboxRecord,
+  type OutboxSelection,
   onOutboxCommit,
   outboxHead,
   outboxInsert,
   peekCursor,
   readOutbox,
+  readOutboxSelecting,
   saveCursor,
 } from './outbox.ts';
 export {
@@ -53,6 +55,7 @@ export {
   type BatchEventHandler,
   BatchEventsFailed,
   type Bus,
+  type DataSelector,
   type EventHandler,
   type GroupLag,
   type HandlerContext,
@@ -62,6 +65,7 @@ export {
   SOURCE_C_RETRY,
   type SubscribeOptions,
   type Subscription,
+  selects,
 } from './port.ts';
 export {
   BatchFailure,

@@ -1,5 +1,6 @@
 import { afterCommit, type Pool, type Queryable } from '@switchyard/kernel';
 import type { CloudEvent } from './envelope.ts';
+import type { DataSelector } from './port.ts';
 
 /** Channel on which a committed outbox write wakes readers; polling remains the backstop. */
 export const OUTBOX_CHANNEL = 'switchyard_outbox';
@@ -128,6 +129,93 @@ function topicFilter(topics: string[] | null): string {
   return topics.length === 1 ? 'topic = $1::text' : 'topic = ANY($1::text[])';
 }
 
+interface OutboxRow {
+  txid_text: string;
+  position_text: string;
+  topic: string;
+  partition_key: string;
+  event_id: string;
+  /** SQL NULL for a row of a type the reader passes over (the column itself is NOT NULL). */
+  envelope: CloudEvent | null;
+  headers: Record<string, string>;
+}
+
+/** What a reader takes; the other rows come back without their envelope. */
+export interface OutboxSelection {
+  /** Event types (a catalog's); all when absent. */
+  types?: string[] | undefined;
+  /** A narrower choice by one string field of the data (a subscription's `accepts`). */
+  accepts?: DataSelector | undefined;
+}
+
+/**
+ * The read behind `readOutbox` and `readOutboxSelecting`. A row the selection leaves out comes back
+ * without its envelope: PostgreSQL tells from the stored jsonb, and the reader neither receives nor
+ * parses an event it would only pass over. Only a row that plainly names something else is left out (a
+ * string type outside `types`, a string field outside `accepts`); anything else (no type, not an object,
+ * a field missing) is read, so the runner can dead-letter it as malformed.
+ */
+async function readRows(
+  db: Queryable,
+  topics: string[] | null,
+  cursor: OutboxCursor,
+  limit: number,
+  selection: OutboxSelection,
+): Promise<OutboxRow[]> {
+  const params: unknown[] = [
+    topics?.length === 1 ? topics[0] : topics,
+    cursor.txid.toString(),
+    cursor.position.toString(),
+    limit,
+  ];
+  const leftOut: string[] = [];
+  if (selection.types) {
+    params.push(selection.types);
+    leftOut.push(
+      `(jsonb_typeof(envelope->'type') = 'string' AND NOT (envelope->>'type' = ANY($${params.length}::text[])))`,
+    );
+  }
+  if (selection.accepts) {
+    params.push(selection.accepts.dataField, selection.accepts.values);
+    const [field, values] = [params.length - 1, params.length];
+    leftOut.push(
+      `(jsonb_typeof(envelope->'data'->$${field}::text) = 'string' AND NOT (envelope->'data'->>$${field}::text = ANY($${values}::text[])))`,
+    );
+  }
+  // CASE WHEN takes a NULL condition as false: only a row plainly left out loses its envelope.
+  const envelope =
+    leftOut.length === 0
+      ? 'envelope'
+      : `CASE WHEN ${leftOut.join(' OR ')} THEN NULL ELSE envelope END AS envelope`;
+  // The text aliases differ from the column names: ORDER BY a bare name would sort the text alias.
+  const result = await db.query<OutboxRow>(
+    `SELECT txid::text AS txid_text, position::text AS position_text, topic, partition_key, event_id, ${envelope}, headers
+       FROM bus.outbox
+      WHERE ${topicFilter(topics)}
+        AND (txid, position) > ($2::text::xid8, $3::bigint)
+        AND txid < pg_snapshot_xmin(pg_current_snapshot())
+      ORDER BY txid, position
+      LIMIT $4`,
+    params,
+  );
+  return result.rows;
+}
+
+function cursorOf(row: OutboxRow): OutboxCursor {
+  return { txid: BigInt(row.txid_text), position: BigInt(row.position_text) };
+}
+
+function recordOf(row: OutboxRow, event: CloudEvent): OutboxRecord {
+  return {
+    cursor: cursorOf(row),
+    topic: row.topic,
+    key: row.partition_key,
+    eventId: row.event_id,
+    event,
+    headers: row.headers,
+  };
+}
+
 /**
  * Reads events of `topics` (every topic when null) after `cursor`, in commit-safe order. Only
  * transactions older than the oldest still-open one are visible, so an event whose transaction commits
@@ -139,33 +227,29 @@ export async function readOutbox(
   cursor: OutboxCursor,
   limit: number,
 ): Promise<OutboxRecord[]> {
-  // The text aliases differ from the column names: ORDER BY a bare name would sort the text alias.
-  const result = await db.query<{
-    txid_text: string;
-    position_text: string;
-    topic: string;
-    partition_key: string;
-    event_id: string;
-    envelope: CloudEvent;
-    headers: Record<string, string>;
-  }>(
-    `SELECT txid::text AS txid_text, position::text AS position_text, topic, partition_key, event_id, envelope, headers
-       FROM bus.outbox
-      WHERE ${topicFilter(topics)}
-        AND (txid, position) > ($2::text::xid8, $3::bigint)
-        AND txid < pg_snapshot_xmin(pg_current_snapshot())
-      ORDER BY txid, position
-      LIMIT $4`,
-    [topics?.length === 1 ? topics[0] : topics, cursor.txid.toString(), cursor.position.toString(), limit],
-  );
-  return result.rows.map((row) => ({
-    cursor: { txid: BigInt(row.txid_text), position: BigInt(row.position_text) },
-    topic: row.topic,
-    key: row.partition_key,
-    eventId: row.event_id,
-    event: row.envelope,
-    headers: row.headers,
-  }));
+  const rows = await readRows(db, topics, cursor, limit, {});
+  return rows.map((row) => recordOf(row, row.envelope as CloudEvent));
+}
+
+/**
+ * `readOutbox` for a reader that takes only some events (see OutboxSelection): up to `limit` rows are
+ * read and the selected events among them returned; `end` is the last row read (undefined when there
+ * was none), where the next read starts, and `read` how many rows that was.
+ */
+export async function readOutboxSelecting(
+  db: Queryable,
+  topics: string[],
+  cursor: OutboxCursor,
+  limit: number,
+  selection: OutboxSelection,
+): Promise<{ records: OutboxRecord[]; end: OutboxCursor | undefined; read: number }> {
+  const rows = await readRows(db, topics, cursor, limit, selection);
+  const last = rows.at(-1);
+  return {
+    records: rows.flatMap((row) => (row.envelope === null ? [] : [recordOf(row, row.envelope)])),
+    end: last ? cursorOf(last) : undefined,
+    read: rows.length,
+  };
 }
 
 /**

@@ -56,14 +56,30 @@ export const SOURCE_A_RETRY: RetryPolicy = { retryDelaysMs: [0, 2_000, 4_000] };
 /** Source system C's policy: retry after 1 s, 2 s, 4 s. */
 export const SOURCE_C_RETRY: RetryPolicy = { retryDelaysMs: [1_000, 2_000, 4_000] };
 
+/** Events whose `data[dataField]` is one of `values`. */
+export interface DataSelector {
+  dataField: string;
+  values: readonly string[];
+}
+
+/** Whether an event's data holds one of the selector's values in its field (a string, nothing else). */
+export function selects(selector: DataSelector, data: unknown): boolean {
+  if (typeof data !== 'object' || data === null) return false;
+  const value = (data as Record<string, unknown>)[selector.dataField];
+  return typeof value === 'string' && selector.values.includes(value);
+}
+
 export interface SubscribeOptions<C extends EventCatalog = EventCatalog> {
   /** Event types this subscription handles, with their `data` schemas; other types are passed over. */
   catalog?: C;
   /**
-   * Optional: a narrower choice among the catalog's events (one channel's work, say). Events it refuses
-   * are passed over like types outside the catalog: no handler runs, and in a batch they cost nothing.
+   * Optional: a narrower choice among the catalog's events by one string field of their data (one
+   * channel's work, say: `{ dataField: 'channel', values: ['email'] }`). An event whose field holds
+   * another value is passed over like a type outside the catalog: no handler runs, in a batch it costs
+   * nothing, and the PostgreSQL bus does not even read it. Declared rather than a function so a bus can
+   * apply it where the events are stored.
    */
-  accepts?: (event: CatalogEvent<C>) => boolean;
+  accepts?: DataSelector;
   retry?: RetryPolicy;
   /** Messages handled at once (order per partition key is kept whatever the number). Default 1. */
   concurrency?: number;

@@ -17,6 +17,7 @@ import {
   type RetryPolicy,
   SOURCE_A_RETRY,
   type Subscription,
+  selects,
 } from './port.ts';
 import type { TransportMessage } from './transport.ts';
 
@@ -94,6 +95,12 @@ export interface ConsumerRunner {
    * hands them to `handle` one by one.
    */
   handleBatchInTransaction(tx: Queryable, events: RawMessage[]): Promise<void>;
+  /**
+   * After a failed batch: `handle` for each message, up to the subscription's concurrency at once and in
+   * order per key, so one key's retry waits hold up no other key. Resolves when all are dealt with;
+   * rejects (after all have settled) with the first rejection.
+   */
+  handleEach(messages: RawMessage[], failure: BatchFailure, failedAt: Date): Promise<void>;
   /** Aborts retry waits; messages in hand are left unacknowledged for redelivery. */
   stop(): void;
   /** Called after each message is dealt with (for drain). */
@@ -139,7 +146,7 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
   const inspectMessage = (message: RawMessage): Inspection => {
     const decoded = decode?.(message);
     const inspection = decoded === undefined ? inspect(message.value, message.headers) : inspect(decoded);
-    return inspection.kind === 'event' && accepts && !accepts(inspection.event)
+    return inspection.kind === 'event' && accepts && !selects(accepts, inspection.event.data)
       ? { kind: 'foreign', event: inspection.event }
       : inspection;
   };
@@ -240,6 +247,19 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
       }
       runner.onSettled?.();
       return outcome;
+    },
+
+    async handleEach(messages, failure, failedAt) {
+      const queue = createKeyedQueue(batchConcurrency);
+      const settled = await Promise.allSettled(
+        messages.map((message, index) =>
+          queue.schedule(message.key ?? '', () =>
+            runner.handle(message, failure.priorFailure(index, failedAt)),
+          ),
+        ),
+      );
+      const rejected = settled.find((result) => result.status === 'rejected');
+      if (rejected) throw rejected.reason;
     },
 
     async handleBatchInTransaction(tx, events) {

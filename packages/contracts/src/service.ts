@@ -60,7 +60,7 @@ export function defineSubscription<C extends EventCatalog>(spec: {
   catalog: C;
   handler: EventHandler<CatalogEvent<C>>;
   /** Narrows the catalog's events further (see SubscribeOptions). */
-  accepts?: (event: CatalogEvent<C>) => boolean;
+  accepts?: SubscribeOptions['accepts'];
   /** The same effect as `handler` for each event, for a batch at once (see SubscribeOptions). */
   batchHandler?: BatchEventHandler<CatalogEvent<C>>;
   retry?: RetryPolicy;
@@ -77,7 +77,7 @@ export function defineSubscription<C extends EventCatalog>(spec: {
       ...(spec.concurrency ? { concurrency: spec.concurrency } : {}),
       ...(spec.decode ? { decode: spec.decode } : {}),
       ...(spec.batchHandler ? { batchHandler: spec.batchHandler as unknown as BatchEventHandler } : {}),
-      ...(spec.accepts ? { accepts: spec.accepts as unknown as SubscribeOptions['accepts'] } : {}),
+      ...(spec.accepts ? { accepts: spec.accepts } : {}),
     },
   };
 }

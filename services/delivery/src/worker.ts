@@ -361,7 +361,7 @@ export function deliverySubscriptions(worker: WorkerDeps, channels: Channel[]) {
       topics: [NOTIFICATIONS_TOPIC],
       catalog: WorkCatalog,
       // Other channels' work is passed over before any handler (and, in a batch, at no cost).
-      accepts: (event) => event.data.channel === channel,
+      accepts: { dataField: 'channel', values: [channel] },
       retry: DELIVERY_RETRY,
       concurrency: DELIVERY_CONCURRENCY,
       handler: async (event, { tx, attempt }) => {
