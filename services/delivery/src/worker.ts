@@ -27,7 +27,12 @@ const SOURCE = '/switchyard/delivery';
 /** Source C: retries after 1 s, 2 s and 4 s, so four attempts in all before dead letters. */
 export const DELIVERY_RETRY = SOURCE_C_RETRY;
 const MAX_ATTEMPTS = DELIVERY_RETRY.retryDelaysMs.length + 1;
-const DELIVERY_CONCURRENCY = 64;
+/**
+ * Sends at once per batch. An SMTP exchange is a few round trips, each waiting its turn on this busy
+ * event loop, so it is latency that limits a batch: at 500 mails/s, 128 (over 32 connections) kept up
+ * where 64 (over 16) fell behind (docs/BENCHMARKS.md).
+ */
+const DELIVERY_CONCURRENCY = 128;
 
 /** Sends one delivery on its channel; every failure is an outcome, never a throw. */
 export type ChannelSender = (delivery: DeliveryRequested, context: SendContext) => Promise<RoutedOutcome>;
@@ -360,7 +365,7 @@ export function deliverySubscriptions(worker: WorkerDeps, channels: Channel[]) {
       group: `delivery-${channel}`,
       topics: [NOTIFICATIONS_TOPIC],
       catalog: WorkCatalog,
-      // Other channels' work is passed over before any handler (and, in a batch, at no cost).
+      // Other channels' work is passed over before any handler (the PostgreSQL bus does not even read it).
       accepts: { dataField: 'channel', values: [channel] },
       retry: DELIVERY_RETRY,
       concurrency: DELIVERY_CONCURRENCY,
