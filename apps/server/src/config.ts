@@ -21,7 +21,7 @@ export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   logLevel: LogLevel;
   bodyLimitBytes: number;
-  /** SWITCHYARD_LIVE_RECHECK_SECONDS: how often open Socket.IO connections' credentials are checked again. */
+  /** SWITCHYARD_LIVE_RECHECK_SECONDS: how often open live inbox connections' (SSE, Socket.IO) credentials are checked again. */
   liveRecheckSeconds: number;
   /** Source D's event types this installation accepts. */
   activityEventTypes: string[];

@@ -414,6 +414,29 @@ describe('in-app inbox', () => {
     }
   });
 
+  it("ends a Server-Sent Events stream whose session ends (sign-out); the user's other session keeps its stream", async () => {
+    const member = await userWithRole(base, 'member');
+    const otherSession = await signIn(base, { email: member.user.email, password: member.password });
+    const staying = await openInboxStream(base, otherSession.access_token);
+    const leaving = await openInboxStream(base, member.access_token);
+    try {
+      const loggedOut = await call(base, 'POST', '/api/v1/auth/logout', {
+        headers: bearer(member.access_token),
+      });
+      assert.equal(loggedOut.status, 204);
+      // The re-check (every second here) ends the stream: the reader sees its end, no item.
+      assert.equal(await leaving.next((frame) => frame.startsWith('event: notification')), undefined);
+      const again = await call(base, 'GET', '/api/v1/inbox/stream', { headers: bearer(member.access_token) });
+      assert.equal(again.status, 401);
+
+      const requestId = await sendInApp(base, member.user.id, 'still streaming');
+      assert.equal((await nextStreamItem(staying)).request_id, requestId);
+    } finally {
+      leaving.close();
+      staying.close();
+    }
+  });
+
   it('counts open connections by transport in websocket_connections_total', async () => {
     const member = await userWithRole(base, 'member');
     await connectionsReach(base, { sse: 0, socketio: 0 });

@@ -8,7 +8,7 @@ import { attachInboxSockets } from './socket.ts';
 export interface NotificationsServiceOptions {
   /** How often scheduled requests and quiet-hours holds are looked at. */
   schedulerIntervalMs: number;
-  /** How often an open Socket.IO connection's credentials are checked again. */
+  /** How often an open live connection's (SSE or Socket.IO) credentials are checked again. */
   liveRecheckIntervalMs: number;
 }
 
@@ -36,12 +36,12 @@ export function createNotificationsService(options: NotificationsServiceOptions)
     async start(deps, context) {
       const scheduler = startScheduler(deps, options.schedulerIntervalMs);
       const live = liveFor(deps);
+      live.recheck(context.authenticate, options.liveRecheckIntervalMs);
       const sockets = attachInboxSockets({
         server: context.server,
         authenticate: context.authenticate,
         live,
         log: deps.log,
-        recheckIntervalMs: options.liveRecheckIntervalMs,
       });
       stops.push(scheduler.stop, sockets.close, async () => live.close());
     },

@@ -1,5 +1,13 @@
 import type { Cache } from '@switchyard/cache';
-import { HttpProblem, type Logger, type Metrics } from '@switchyard/kernel';
+import { can } from '@switchyard/contracts';
+import {
+  type Authenticate,
+  type Credentials,
+  credentialsOf,
+  HttpProblem,
+  type Logger,
+  type Metrics,
+} from '@switchyard/kernel';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Gauge } from 'prom-client';
 
@@ -18,8 +26,10 @@ export interface LiveConnection {
   transport: LiveTransport;
   /** Passes on one new item, as the JSON text it was published as. */
   deliver(message: string): void;
-  /** Hangs up; called when the inbox closes (shutdown). */
+  /** Hangs up; called when the inbox closes (shutdown) or its credentials no longer hold. */
   end(): void;
+  /** What the connection authenticated with, checked again while it stays open (see `recheck`). */
+  credentials: Credentials | undefined;
 }
 
 export interface LiveInbox {
@@ -32,6 +42,14 @@ export interface LiveInbox {
   join(connection: LiveConnection): Promise<() => void>;
   /** Serves a Server-Sent Events stream of the user's new items until the client goes away. */
   stream(userId: string, request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  /**
+   * From now on, every `intervalMs`, authenticates each open connection's credentials again and ends
+   * those that no longer name its user with `inbox:read` (expired, signed out, revoked, demoted,
+   * disabled). A connection authenticates once, so without this it would outlive all of those. Clients
+   * reconnect with their current credentials: a refreshed token carries on, an ended session is refused.
+   * An answer that is not a refusal (a cache outage) keeps the connection.
+   */
+  recheck(authenticate: Authenticate, intervalMs: number): void;
   /** Runs `closer` when the inbox closes (a transport that must stop taking connections). */
   onClose(closer: () => void): void;
   /** Ends every open connection and refuses new ones. */
@@ -157,6 +175,7 @@ export function createLiveInbox(deps: { cache: Cache; metrics: Metrics; log: Log
         transport: 'sse',
         deliver: (message) => response.write(`event: notification\ndata: ${message}\n\n`),
         end,
+        credentials: credentialsOf(request.headers),
       });
       reply.hijack();
       response.writeHead(200, {
@@ -172,6 +191,24 @@ export function createLiveInbox(deps: { cache: Cache; metrics: Metrics; log: Log
       response.on('close', end);
       // The client may have gone while the subscription was being made.
       if (!response.socket || response.socket.destroyed) end();
+    },
+    recheck(authenticate, intervalMs) {
+      const still = (connection: LiveConnection, credentials: Credentials) =>
+        authenticate(credentials).then(
+          (identity) => {
+            if (identity.userId !== connection.userId || !can(identity.role, 'inbox:read')) connection.end();
+          },
+          (error: unknown) => {
+            if (error instanceof HttpProblem && error.status === 401) connection.end();
+          },
+        );
+      const timer = setInterval(() => {
+        for (const connection of open) {
+          if (connection.credentials) void still(connection, connection.credentials);
+        }
+      }, intervalMs);
+      timer.unref();
+      closers.push(() => clearInterval(timer));
     },
     onClose(closer) {
       closers.push(closer);

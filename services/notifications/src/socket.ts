@@ -45,7 +45,8 @@ function credentialsOfHandshake(handshake: InboxSocket['handshake']): Credential
 
 /**
  * Socket.IO on the process's own HTTP server and port, at /socket.io: the live inbox for clients that
- * prefer it to Server-Sent Events. A socket authenticates once, in its handshake, as a request would.
+ * prefer it to Server-Sent Events. A socket authenticates in its handshake, as a request would, and the
+ * live inbox checks those credentials again while it stays open (`LiveInbox.recheck`).
  *
  * No Socket.IO adapter (such as @socket.io/redis-adapter) is needed to run several instances: a socket
  * only ever receives its own user's items, and those already reach every instance through the cache's
@@ -57,11 +58,6 @@ export function attachInboxSockets(options: {
   authenticate: Authenticate;
   live: LiveInbox;
   log: Logger;
-  /**
-   * How often an open socket's credentials are checked again. A socket authenticates once, so without
-   * this one would outlive its access token, a sign-out, a revoked key or a demotion.
-   */
-  recheckIntervalMs: number;
 }): { close(): Promise<void> } {
   const { live, log } = options;
   let closed = false;
@@ -98,29 +94,6 @@ export function attachInboxSockets(options: {
     return identity;
   }
 
-  /**
-   * Checks the handshake's credentials every `recheckIntervalMs`; once they no longer name this user with
-   * `inbox:read` (expired, signed out, revoked, demoted, disabled), the connection is closed. Clients
-   * reconnect with their current credentials, so a refreshed token carries on and an ended session is
-   * refused. An answer that is not a refusal (a cache outage) keeps the socket.
-   */
-  function recheckWhileOpen(socket: InboxSocket, userId: string): () => void {
-    const credentials = credentialsOfHandshake(socket.handshake);
-    const timer = setInterval(() => {
-      if (!credentials) return;
-      options.authenticate(credentials).then(
-        (identity) => {
-          if (identity.userId !== userId || !can(identity.role, 'inbox:read')) socket.conn.close();
-        },
-        (error: unknown) => {
-          if (error instanceof HttpProblem && error.status === 401) socket.conn.close();
-        },
-      );
-    }, options.recheckIntervalMs);
-    timer.unref();
-    return () => clearInterval(timer);
-  }
-
   // The socket joins the live inbox here rather than on `connection`, so that a client's `connect`
   // means its items reach it from then on.
   io.use((socket, next) => {
@@ -134,13 +107,11 @@ export function attachInboxSockets(options: {
           // Closing the connection, not a server disconnect (which tells clients to stay away), lets
           // clients reconnect on their own, to an instance that is still running.
           end: () => socket.conn.close(),
+          credentials: credentialsOfHandshake(socket.handshake),
         });
-        const stopRechecks = recheckWhileOpen(socket, userId);
         // A socket that never connects gets no `disconnect`; the closing connection covers that case.
-        for (const done of [leave, stopRechecks]) {
-          socket.on('disconnect', done);
-          socket.conn.once('close', done);
-        }
+        socket.on('disconnect', leave);
+        socket.conn.once('close', leave);
         if (socket.conn.readyState !== 'open') leave();
         socket.data.userId = userId;
         next();
