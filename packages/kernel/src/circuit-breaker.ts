@@ -3,6 +3,8 @@
  * decides; the caller asks `canRequest()` before each call and reports the outcome. Time comes from the
  * injected clock, so it holds no timers and tests never wait.
  */
+import { Gauge, type Registry } from 'prom-client';
+
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
 export interface CircuitBreakerOptions {
@@ -44,6 +46,34 @@ export const SOURCE_C_BREAKER = {
 
 /** The value `circuit_breaker_state` reports for each state, shared by every breaker that exports one. */
 export const CIRCUIT_STATE_GAUGE_VALUE: Record<CircuitState, number> = { closed: 0, half_open: 1, open: 2 };
+
+const exportedBreakers = new WeakMap<Registry, Set<ReadonlyMap<string, CircuitBreaker>>>();
+
+/**
+ * Exports `breakers` (target → breaker) as `circuit_breaker_state{target}` in `registry`. One gauge per
+ * registry serves every caller (the gateway's upstreams, the delivery providers) and reads all their
+ * breakers when scraped: open turns half-open with time alone, so a value set on state changes would
+ * go stale without traffic. Targets added to a map later show from the next scrape.
+ */
+export function exportBreakerStates(registry: Registry, breakers: ReadonlyMap<string, CircuitBreaker>): void {
+  let sources = exportedBreakers.get(registry);
+  if (!sources) {
+    const all = new Set<ReadonlyMap<string, CircuitBreaker>>();
+    sources = all;
+    exportedBreakers.set(registry, all);
+    new Gauge<'target'>({
+      name: 'circuit_breaker_state',
+      help: 'Circuit breaker state per target: 0 closed, 1 half-open, 2 open',
+      labelNames: ['target'],
+      registers: [registry],
+      collect() {
+        for (const map of all)
+          for (const [target, breaker] of map) this.set({ target }, CIRCUIT_STATE_GAUGE_VALUE[breaker.state]);
+      },
+    });
+  }
+  sources.add(breakers);
+}
 
 export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBreaker {
   const maxTrials = options.halfOpenMaxTrials ?? 1;

@@ -4,6 +4,7 @@ export {
   type CircuitBreakerOptions,
   type CircuitState,
   createCircuitBreaker,
+  exportBreakerStates,
   SOURCE_C_BREAKER,
 } from './circuit-breaker.ts';
 export { type Coalescer, createCoalescer } from './coalesce.ts';

@@ -1,14 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import {
-  CIRCUIT_STATE_GAUGE_VALUE,
   type CircuitBreaker,
   type CircuitBreakerOptions,
   type CircuitState,
   createCircuitBreaker,
+  exportBreakerStates,
   type Logger,
   SOURCE_C_BREAKER,
 } from '@switchyard/kernel';
-import { Gauge, Histogram, type Registry } from 'prom-client';
+import { Histogram, type Registry } from 'prom-client';
 import {
   type ChannelProvider,
   type DeliveryOutcome,
@@ -56,27 +56,6 @@ const DURATION_HISTOGRAM = 'delivery_provider_duration_seconds';
  */
 const breakersByRegistry = new WeakMap<Registry, Map<string, CircuitBreaker>>();
 
-/**
- * `circuit_breaker_state{target}`, the gauge the gateway exports for its upstreams: created once per
- * registry, reused if the gateway made it first. Open turns half-open with time alone, so the value is
- * read from the breakers at scrape time; while the gateway's instance is the one registered, state
- * changes are still set as they happen.
- */
-function stateGauge(registry: Registry, breakers: Map<string, CircuitBreaker>): Gauge<'target'> {
-  const existing = registry.getSingleMetric(STATE_GAUGE);
-  if (existing instanceof Gauge) return existing as Gauge<'target'>;
-  return new Gauge<'target'>({
-    name: STATE_GAUGE,
-    help: 'Circuit breaker state per target: 0 closed, 1 half-open, 2 open',
-    labelNames: ['target'],
-    registers: [registry],
-    collect() {
-      for (const [target, breaker] of breakers)
-        this.set({ target }, CIRCUIT_STATE_GAUGE_VALUE[breaker.state]);
-    },
-  });
-}
-
 /** Time a provider took to answer, by channel, provider and outcome status; created once per registry. */
 export function deliveryDurationHistogram(registry: Registry): Histogram<'channel' | 'provider' | 'status'> {
   const existing = registry.getSingleMetric(DURATION_HISTOGRAM);
@@ -116,7 +95,7 @@ export function createResilientChannel<M>(options: ResilientChannelOptions<M>): 
     if (registry) breakersByRegistry.set(registry, breakers);
   }
   const shared = breakers;
-  const gauge = registry ? stateGauge(registry, shared) : undefined;
+  if (registry) exportBreakerStates(registry, shared);
   const durations = registry ? deliveryDurationHistogram(registry) : undefined;
   const targetOf = options.breakerTarget ?? ((provider: ChannelProvider<M>) => provider.name);
 
@@ -127,7 +106,6 @@ export function createResilientChannel<M>(options: ResilientChannelOptions<M>): 
         ...settings,
         clock,
         onStateChange: (state, previous) => {
-          gauge?.set({ target }, CIRCUIT_STATE_GAUGE_VALUE[state]);
           log?.[state === 'open' ? 'warn' : 'info'](
             { target, state, previous },
             `circuit breaker for delivery provider ${target} is ${state}`,
@@ -135,7 +113,6 @@ export function createResilientChannel<M>(options: ResilientChannelOptions<M>): 
         },
       });
       shared.set(target, breaker);
-      gauge?.set({ target }, CIRCUIT_STATE_GAUGE_VALUE.closed);
     }
     return breaker;
   }

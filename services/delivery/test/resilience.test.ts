@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { createCircuitBreaker, exportBreakerStates, SOURCE_C_BREAKER } from '@switchyard/kernel';
 import { startSmtpSink } from '@switchyard/testing/smtp';
-import { Gauge, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { ChannelProvider, DeliveryOutcome } from '../src/domain.ts';
 import { startMailCapture } from '../src/mail-capture.ts';
 import { createSmtpEmailProvider } from '../src/providers/email-smtp.ts';
@@ -220,23 +221,25 @@ describe('resilient channel (source C breaker: 5 failures in 60 s, open 30 s, 2 
     assert.equal((await channel.send('https://fine.example/hook', { idempotencyKey: 'f1' })).status, 'sent');
   });
 
-  test('reuses a circuit_breaker_state gauge registered first (the gateway’s), and records durations', async () => {
+  test('shares circuit_breaker_state with breakers exported first (the gateway’s): all read at scrape time', async () => {
     const registry = new Registry();
-    const gatewayGauge = new Gauge({
-      name: 'circuit_breaker_state',
-      help: 'gateway',
-      labelNames: ['target'],
-      registers: [registry],
-    });
+    const clock = manualClock();
+    // The gateway's upstream breakers, exported before the delivery channel's.
+    const upstream = createCircuitBreaker({ ...SOURCE_C_BREAKER, clock: clock.now });
+    exportBreakerStates(registry, new Map([['http://tasks.internal', upstream]]));
     const primary = scriptedProvider('smtp');
     const channel = createResilientChannel({
       primary: primary.provider,
-      clock: Date.now,
+      clock: clock.now,
       metrics: { registry },
     });
-    await channel.send('m1', { idempotencyKey: 'm1' });
-    assert.equal(registry.getSingleMetric('circuit_breaker_state'), gatewayGauge);
-    assert.equal(await gaugeValue(registry, 'smtp'), 0);
+    primary.answers(DOWN);
+    for (let n = 1; n <= 5; n++) await channel.send(`m${n}`, { idempotencyKey: `m${n}` });
+    assert.equal(await gaugeValue(registry, 'smtp'), 2);
+    assert.equal(await gaugeValue(registry, 'http://tasks.internal'), 0);
+    // Open turns half-open with time alone: the second registrant's breaker shows it too.
+    clock.advance(30_000);
+    assert.equal(await gaugeValue(registry, 'smtp'), 1);
     // Returns the histogram the channel registered (reused if present), typed.
     const histogram = deliveryDurationHistogram(registry);
     const counts = (await histogram.get()).values.filter(
@@ -244,7 +247,7 @@ describe('resilient channel (source C breaker: 5 failures in 60 s, open 30 s, 2 
     );
     assert.deepEqual(
       counts?.map((value) => [value.labels, value.value]),
-      [[{ channel: 'email', provider: 'smtp', status: 'sent' }, 1]],
+      [[{ channel: 'email', provider: 'smtp', status: 'transient' }, 5]],
     );
   });
 

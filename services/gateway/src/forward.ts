@@ -1,16 +1,15 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import {
-  CIRCUIT_STATE_GAUGE_VALUE,
   type CircuitBreaker,
   createCircuitBreaker,
+  exportBreakerStates,
   type HttpApp,
   type Logger,
   type Metrics,
   problemOf,
 } from '@switchyard/kernel';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Gauge } from 'prom-client';
 import {
   type AttemptOutcome,
   downstreamResponseHeaders,
@@ -80,7 +79,7 @@ export function registerForwardRoutes(
 
 function createBreakers(options: ResolvedGatewayOptions, deps: ForwardDeps): Map<string, CircuitBreaker> {
   const breakers = new Map<string, CircuitBreaker>();
-  const gauge = gaugeOf(deps.metrics, breakers);
+  exportBreakerStates(deps.metrics.registry, breakers);
   for (const url of new Set(options.upstreams.flatMap((upstream) => upstream.urls))) {
     breakers.set(
       url,
@@ -88,36 +87,13 @@ function createBreakers(options: ResolvedGatewayOptions, deps: ForwardDeps): Map
         ...options.breaker,
         clock: deps.nowMs,
         onStateChange: (state, previous) => {
-          gauge.set({ target: url }, CIRCUIT_STATE_GAUGE_VALUE[state]);
           const level = state === 'open' ? 'warn' : 'info';
           deps.log[level]({ target: url, state, previous }, `circuit breaker for ${url} is ${state}`);
         },
       }),
     );
-    gauge.set({ target: url }, CIRCUIT_STATE_GAUGE_VALUE.closed);
   }
   return breakers;
-}
-
-/**
- * Shared by every breaker in the process (the delivery workers export theirs under the same name), so it
- * is created once per registry.
- */
-function gaugeOf(metrics: Metrics, breakers: Map<string, CircuitBreaker>): Gauge<'target'> {
-  const name = 'circuit_breaker_state';
-  const existing = metrics.registry.getSingleMetric(name);
-  if (existing instanceof Gauge) return existing as Gauge<'target'>;
-  return new Gauge<'target'>({
-    name,
-    help: 'Circuit breaker state per target: 0 closed, 1 half-open, 2 open',
-    labelNames: ['target'],
-    registers: [metrics.registry],
-    // Open turns half-open with time alone; reading the state at scrape time shows that without traffic.
-    collect() {
-      for (const [target, breaker] of breakers)
-        this.set({ target }, CIRCUIT_STATE_GAUGE_VALUE[breaker.state]);
-    },
-  });
 }
 
 type Agents = Record<'http:' | 'https:', http.Agent>;
