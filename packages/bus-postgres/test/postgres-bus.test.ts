@@ -27,6 +27,15 @@ function event(subject: string, n: number): CloudEvent {
   );
 }
 
+/** An event of a type the catalogued subscriptions below do not take. */
+function foreignEvent(n: number): CloudEvent {
+  return createEvent(
+    { type: 'other.happened', subject: 'o', data: { n } },
+    {},
+    { clock: systemClock, ids: uuidV7, source: '/test' },
+  );
+}
+
 describe('PostgreSQL bus', () => {
   let database: TestDatabase;
   let pool: Pool;
@@ -265,12 +274,6 @@ describe('PostgreSQL bus', () => {
 
   it('passes over types outside its catalog in the read itself, yet dead-letters an event without a type', async () => {
     const topic = 'catalogued';
-    const other = (n: number) =>
-      createEvent(
-        { type: 'other.happened', subject: 'o', data: { n } },
-        {},
-        { clock: systemClock, ids: uuidV7, source: '/test' },
-      );
     const seen: CloudEvent[] = [];
     const consumer = bus();
     consumer.subscribe('typed', [topic], recorder('typed', seen), {
@@ -278,11 +281,13 @@ describe('PostgreSQL bus', () => {
     });
     await consumer.start();
     // More foreign events than a pass reads (10): one pass finds none of its own and still moves on.
-    const foreign = Array.from({ length: 12 }, (_, n) => other(n));
+    const foreign = Array.from({ length: 12 }, (_, n) => foreignEvent(n));
     const own = Array.from({ length: 3 }, (_, n) => event('t', n));
     const [first, second, third] = own;
     assert.ok(first && second && third);
-    await withTransaction(pool, (tx) => appendToOutbox(tx, topic, [...foreign, first, other(12), second]));
+    await withTransaction(pool, (tx) =>
+      appendToOutbox(tx, topic, [...foreign, first, foreignEvent(12), second]),
+    );
     await withTransaction(pool, async (tx) => {
       await tx.query(
         `INSERT INTO bus.outbox (topic, event_id, partition_key, envelope)
@@ -341,12 +346,6 @@ describe('PostgreSQL bus', () => {
   it('after passes over nothing but foreign events, a restart handles the next event once', async () => {
     const topic = 'mostly-foreign';
     const group = 'sparse';
-    const other = (n: number) =>
-      createEvent(
-        { type: 'other.happened', subject: 'o', data: { n } },
-        {},
-        { clock: systemClock, ids: uuidV7, source: '/test' },
-      );
     const seen: CloudEvent[] = [];
     const catalog = { 'thing.happened': Type.Object({ n: Type.Number() }) };
     const first = bus();
@@ -354,7 +353,7 @@ describe('PostgreSQL bus', () => {
     await first.start();
     // Passes of foreign events only, one transaction each: their offset is not written every pass.
     for (let n = 0; n < 25; n++) {
-      await withTransaction(pool, (tx) => appendToOutbox(tx, topic, [other(n)]));
+      await withTransaction(pool, (tx) => appendToOutbox(tx, topic, [foreignEvent(n)]));
       await first.drain(group);
     }
     // Idle, it writes where it read to within a second or so: lag then says it is at the end.
@@ -362,11 +361,11 @@ describe('PostgreSQL bus', () => {
     for (let pass = 0; pass < 30 && (await waiting()) !== 0; pass++) await passes(group, 1);
     assert.equal(await waiting(), 0);
     const mine = event('s', 1);
-    await withTransaction(pool, (tx) => appendToOutbox(tx, topic, [other(25), mine]));
+    await withTransaction(pool, (tx) => appendToOutbox(tx, topic, [foreignEvent(25), mine]));
     await first.drain(group);
     await first.stop();
     const later = event('s', 2);
-    await withTransaction(pool, (tx) => appendToOutbox(tx, topic, [other(26), later]));
+    await withTransaction(pool, (tx) => appendToOutbox(tx, topic, [foreignEvent(26), later]));
     const second = bus();
     second.subscribe(group, [topic], recorder(group, seen), { catalog });
     await second.start();
