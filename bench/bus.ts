@@ -67,6 +67,7 @@ const USAGE = `Usage: node_modules/.bin/node bench/bus.ts [options]
   --events <n>         events per path (default 100000); also ProducerPerformance's --num-records
   --adapters <list>    comma list of ${ADAPTERS.join(', ')} (default: all)
   --batch <n>          events per append transaction (default 500)
+  --writers <n>        append transactions under way at once (default 1)
   --keys <n>           partition keys the events are spread over (default 64)
   --concurrency <n>    the subscription's concurrency (default 4)
   --partitions <n>     partitions of the Kafka topics (default 8)
@@ -79,6 +80,8 @@ interface Options {
   events: number;
   adapters: Adapter[];
   batch: number;
+  /** Append transactions under way at once (as a server's concurrent requests would write). */
+  writers: number;
   keys: number;
   concurrency: number;
   partitions: number;
@@ -166,6 +169,7 @@ function parseOptions(argv: string[]): Options | null {
       events: { type: 'string', default: '100000' },
       adapters: { type: 'string', default: ADAPTERS.join(',') },
       batch: { type: 'string', default: '500' },
+      writers: { type: 'string', default: '1' },
       keys: { type: 'string', default: '64' },
       concurrency: { type: 'string', default: '4' },
       partitions: { type: 'string', default: '8' },
@@ -193,6 +197,7 @@ function parseOptions(argv: string[]): Options | null {
     events: positive('events', values.events, 10_000_000),
     adapters: ADAPTERS.filter((name) => adapters.includes(name)),
     batch: positive('batch', values.batch, 10_000),
+    writers: positive('writers', values.writers, 64),
     keys: positive('keys', values.keys, 1_000_000),
     concurrency: positive('concurrency', values.concurrency, 256),
     partitions: positive('partitions', values.partitions, 1024),
@@ -301,28 +306,36 @@ function percentiles(values: Float64Array): Latencies {
 }
 
 /**
- * Appends `options.events` events in transactions of `options.batch`, one transaction after another (at most
- * `options.rate` events/s when given). Each event's `sentAt` is taken just before its batch is appended.
+ * Appends `options.events` events in transactions of `options.batch`, `options.writers` transactions at
+ * a time (at most `options.rate` events/s when given). Each event's `sentAt` is taken just before its
+ * batch is appended.
  */
 async function appendAll(pool: Pool, options: Options): Promise<{ startedAt: number; endedAt: number }> {
   const deps = { clock: systemClock, ids: uuidV7, source: SOURCE };
   const startedAt = nowMs();
-  for (let first = 0; first < options.events; first += options.batch) {
-    checkInterrupted();
-    if (options.rate !== undefined) {
-      const due = startedAt + (first / options.rate) * 1000;
-      const wait = due - nowMs();
-      if (wait > 0) await sleep(wait);
+  let next = 0;
+  async function writer(): Promise<void> {
+    for (;;) {
+      const first = next;
+      if (first >= options.events) return;
+      next += options.batch;
+      checkInterrupted();
+      if (options.rate !== undefined) {
+        const due = startedAt + (first / options.rate) * 1000;
+        const wait = due - nowMs();
+        if (wait > 0) await sleep(wait);
+      }
+      const sentAt = nowMs();
+      const events: CloudEvent[] = [];
+      for (let seq = first; seq < Math.min(options.events, first + options.batch); seq++) {
+        const key = `key-${seq % options.keys}`;
+        const data: BenchData = { seq, sentAt, pad: PADS[seq % PADS.length] ?? '' };
+        events.push(createEvent({ type: 'bench.event', subject: key, data, partitionKey: key }, {}, deps));
+      }
+      await withTransaction(pool, (tx) => appendToOutbox(tx, TOPIC, events));
     }
-    const sentAt = nowMs();
-    const events: CloudEvent[] = [];
-    for (let seq = first; seq < Math.min(options.events, first + options.batch); seq++) {
-      const key = `key-${seq % options.keys}`;
-      const data: BenchData = { seq, sentAt, pad: PADS[seq % PADS.length] ?? '' };
-      events.push(createEvent({ type: 'bench.event', subject: key, data, partitionKey: key }, {}, deps));
-    }
-    await withTransaction(pool, (tx) => appendToOutbox(tx, TOPIC, events));
   }
+  await Promise.all(Array.from({ length: options.writers }, writer));
   return { startedAt, endedAt: nowMs() };
 }
 
@@ -768,7 +781,7 @@ function printReport(
   const cpu = cpus();
   const out: string[] = [
     '',
-    `${fixed(options.events)} events of ${DATA_BYTES} bytes of data, appended in transactions of ${options.batch}, ` +
+    `${fixed(options.events)} events of ${DATA_BYTES} bytes of data, appended in transactions of ${options.batch} by ${options.writers} writer(s), ` +
       `${options.keys} partition keys, subscription concurrency ${options.concurrency}, ` +
       `${options.partitions} Kafka partitions${options.rate ? `, appends limited to ${fixed(options.rate)}/s` : ''}`,
     `node ${process.version}, ${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}`,
