@@ -41,7 +41,8 @@ export function createUuidV7Generator(now: () => number = Date.now): IdGenerator
       counter = pool.readUInt16BE(take(2)) & 0x7ff;
     }
     lastMs = ms;
-    pool.copy(bytes, 8, take(8), used);
+    const at = take(8);
+    pool.copy(bytes, 8, at, at + 8);
     bytes.writeUIntBE(ms, 0, 6);
     bytes[6] = 0x70 | (counter >> 8);
     bytes[7] = counter & 0xff;

@@ -124,6 +124,28 @@ export function createLiveInbox(deps: { cache: Cache; metrics: Metrics; log: Log
       .catch((error: unknown) => deps.log.warn({ err: error }, 'could not end an inbox subscription'));
   }
 
+  let rechecks: { authenticate: Authenticate; intervalMs: number } | undefined;
+  const timers = new Map<LiveConnection, NodeJS.Timeout>();
+
+  /** Each connection on its own timer, so rechecks spread over the interval as connections came. */
+  function watch(connection: LiveConnection): void {
+    const { credentials } = connection;
+    if (!rechecks || !credentials || timers.has(connection)) return;
+    const { authenticate, intervalMs } = rechecks;
+    const timer = setInterval(() => {
+      authenticate(credentials).then(
+        (identity) => {
+          if (identity.userId !== connection.userId || !can(identity.role, 'inbox:read')) connection.end();
+        },
+        (error: unknown) => {
+          if (error instanceof HttpProblem && error.status === 401) connection.end();
+        },
+      );
+    }, intervalMs);
+    timer.unref();
+    timers.set(connection, timer);
+  }
+
   async function join(connection: LiveConnection): Promise<() => void> {
     if (closed) throw shuttingDown();
     const feed = feedOf(connection.userId);
@@ -141,10 +163,13 @@ export function createLiveInbox(deps: { cache: Cache; metrics: Metrics; log: Log
     }
     open.add(connection);
     gauge.inc({ transport: connection.transport });
+    watch(connection);
     let joined = true;
     return () => {
       if (!joined) return;
       joined = false;
+      clearInterval(timers.get(connection));
+      timers.delete(connection);
       open.delete(connection);
       gauge.dec({ transport: connection.transport });
       feed.connections.delete(connection);
@@ -193,22 +218,8 @@ export function createLiveInbox(deps: { cache: Cache; metrics: Metrics; log: Log
       if (!response.socket || response.socket.destroyed) end();
     },
     recheck(authenticate, intervalMs) {
-      const still = (connection: LiveConnection, credentials: Credentials) =>
-        authenticate(credentials).then(
-          (identity) => {
-            if (identity.userId !== connection.userId || !can(identity.role, 'inbox:read')) connection.end();
-          },
-          (error: unknown) => {
-            if (error instanceof HttpProblem && error.status === 401) connection.end();
-          },
-        );
-      const timer = setInterval(() => {
-        for (const connection of open) {
-          if (connection.credentials) void still(connection, connection.credentials);
-        }
-      }, intervalMs);
-      timer.unref();
-      closers.push(() => clearInterval(timer));
+      rechecks = { authenticate, intervalMs };
+      for (const connection of open) watch(connection);
     },
     onClose(closer) {
       closers.push(closer);
@@ -216,6 +227,8 @@ export function createLiveInbox(deps: { cache: Cache; metrics: Metrics; log: Log
     close() {
       closed = true;
       for (const connection of [...open]) connection.end();
+      for (const timer of timers.values()) clearInterval(timer);
+      timers.clear();
       for (const closer of closers.splice(0)) closer();
     },
   };
