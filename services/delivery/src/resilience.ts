@@ -47,7 +47,6 @@ export interface ResilientChannel<M> extends ChannelProvider<M> {
   breakerState(target: string): CircuitState | undefined;
 }
 
-const STATE_GAUGE = 'circuit_breaker_state';
 const DURATION_HISTOGRAM = 'delivery_provider_duration_seconds';
 
 /**
