@@ -96,9 +96,9 @@ export interface ConsumerRunner {
    */
   handleBatchInTransaction(tx: Queryable, events: RawMessage[]): Promise<void>;
   /**
-   * After a failed batch: `handle` for each message, up to the subscription's concurrency at once and in
-   * order per key, so one key's retry waits hold up no other key. Resolves when all are dealt with;
-   * rejects (after all have settled) with the first rejection.
+   * After a failed batch: `handle` for each message, a few at once (up to the subscription's concurrency,
+   * at most MAX_SIDE_BY_SIDE_RETRIES) and in order per key, so one key's retry waits hold up no other
+   * key. Resolves when all are dealt with; rejects (after all have settled) with the first rejection.
    */
   handleEach(messages: RawMessage[], failure: BatchFailure, failedAt: Date): Promise<void>;
   /** Aborts retry waits; messages in hand are left unacknowledged for redelivery. */
@@ -122,6 +122,14 @@ export interface ConsumerRunnerDeps {
    */
   exclusiveBatches?: boolean;
 }
+
+/**
+ * Events of a failed batch handled at once. Each attempt holds a pool connection for its transaction
+ * (and a handler may take another, as a delivery worker does while it sends), so a batch of a group
+ * with a high concurrency must not take the pool from the API and every other group; the retry waits in
+ * between hold none.
+ */
+const MAX_SIDE_BY_SIDE_RETRIES = 4;
 
 export class RunnerStoppingError extends Error {
   constructor() {
@@ -250,7 +258,7 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
     },
 
     async handleEach(messages, failure, failedAt) {
-      const queue = createKeyedQueue(batchConcurrency);
+      const queue = createKeyedQueue(Math.min(batchConcurrency, MAX_SIDE_BY_SIDE_RETRIES));
       const settled = await Promise.allSettled(
         messages.map((message, index) =>
           queue.schedule(message.key ?? '', () =>
