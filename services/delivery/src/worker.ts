@@ -28,11 +28,17 @@ const SOURCE = '/switchyard/delivery';
 export const DELIVERY_RETRY = SOURCE_C_RETRY;
 const MAX_ATTEMPTS = DELIVERY_RETRY.retryDelaysMs.length + 1;
 /**
- * Sends at once per batch. An SMTP exchange is a few round trips, each waiting its turn on this busy
- * event loop, so it is latency that limits a batch: at 500 mails/s, 128 (over 32 connections) kept up
- * where 64 (over 16) fell behind (docs/BENCHMARKS.md).
+ * Sends at once within a batch. An SMTP exchange is a few round trips, each waiting its turn on this
+ * busy event loop, so it is latency that limits a batch: at 500 mails/s, 128 (over 32 connections) kept
+ * up where 64 (over 16) fell behind (docs/BENCHMARKS.md).
  */
-const DELIVERY_CONCURRENCY = 128;
+const SENDS_PER_BATCH_AT_ONCE = 128;
+/**
+ * Handlers at once where a transport hands over one message at a time (RabbitMQ) or one run per
+ * partition (Kafka). Each holds a transaction's connection while it sends and takes a second for the
+ * ledger, so this is bounded by the pool (20), which the API and the other groups share.
+ */
+const HANDLERS_AT_ONCE = 8;
 
 /** Sends one delivery on its channel; every failure is an outcome, never a throw. */
 export type ChannelSender = (delivery: DeliveryRequested, context: SendContext) => Promise<RoutedOutcome>;
@@ -260,7 +266,7 @@ export function deliverySubscriptions(worker: WorkerDeps, channels: Channel[]) {
         deps.clock(),
       );
       // Sends wait on providers, not on this process: many at once, one at a time per recipient.
-      const queue = createKeyedQueue(DELIVERY_CONCURRENCY);
+      const queue = createKeyedQueue(SENDS_PER_BATCH_AT_ONCE);
       await Promise.all(
         toSend.map((work) =>
           queue.schedule(work.partitionKey, async () => {
@@ -368,7 +374,7 @@ export function deliverySubscriptions(worker: WorkerDeps, channels: Channel[]) {
       // Other channels' work is passed over before any handler (the PostgreSQL bus does not even read it).
       accepts: { dataField: 'channel', values: [channel] },
       retry: DELIVERY_RETRY,
-      concurrency: DELIVERY_CONCURRENCY,
+      concurrency: HANDLERS_AT_ONCE,
       handler: async (event, { tx, attempt }) => {
         const [failure] = (await deliver(tx, channel, [workOf(event, attempt)])).values();
         if (failure) throw failure;
