@@ -163,6 +163,45 @@ export function Badge({ value, label }: { value: string; label?: string }) {
   );
 }
 
+/**
+ * A list filter: a labelled select whose value goes to the page's query. `any` names the empty choice
+ * (no filter); without it every choice is a value (a sort order).
+ */
+export function FilterSelect({
+  id,
+  label,
+  labelClassName,
+  value,
+  options,
+  any,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  /** `visually-hidden` where the toolbar shows no labels. */
+  labelClassName?: string;
+  value: string;
+  options: readonly { value: string; label: string }[];
+  any?: string;
+  onChange(value: string): void;
+}) {
+  return (
+    <>
+      <label className={labelClassName} htmlFor={id}>
+        {label}
+      </label>
+      <select id={id} value={value} onChange={(event) => onChange(event.target.value)}>
+        {any === undefined ? null : <option value="">{any}</option>}
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </>
+  );
+}
+
 /** A labelled input with the API's reason for that field under it. */
 export function Field({
   label,

@@ -1,7 +1,16 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, must, type paths } from '../api/client.ts';
 import { BarChart, type ChartColumn } from '../components/charts.tsx';
-import { Empty, ErrorState, Field, Loaded, Loading, Page, useQuery } from '../components/ui.tsx';
+import {
+  Empty,
+  ErrorState,
+  Field,
+  FilterSelect,
+  Loaded,
+  Loading,
+  Page,
+  useQuery,
+} from '../components/ui.tsx';
 import { replaceQuery, useLocation } from '../router.tsx';
 import './activity.css';
 
@@ -82,19 +91,17 @@ export function ActivityPage(_props: { params: Record<string, string> }) {
       title="Activity"
       actions={
         <div className="toolbar activity-filter">
-          <label htmlFor="activity-type">Event type</label>
-          <select
+          <FilterSelect
             id="activity-type"
+            label="Event type"
             value={type}
-            onChange={(event) => replaceQuery({ type: event.target.value })}
-          >
-            <option value="">All types</option>
-            {[...new Set([...types, ...(type ? [type] : [])])].map((each) => (
-              <option key={each} value={each}>
-                {each}
-              </option>
-            ))}
-          </select>
+            options={[...new Set([...types, ...(type ? [type] : [])])].map((each) => ({
+              value: each,
+              label: each,
+            }))}
+            any="All types"
+            onChange={(value) => replaceQuery({ type: value })}
+          />
         </div>
       }
     >

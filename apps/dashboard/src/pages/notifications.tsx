@@ -6,6 +6,7 @@ import {
   Empty,
   ErrorState,
   Field,
+  FilterSelect,
   fieldError,
   Loaded,
   messageOf,
@@ -158,21 +159,15 @@ export function NotificationsPage(_props: { params: Record<string, string> }) {
     >
       {composing && maySend ? <SendForm /> : null}
       <div className="toolbar">
-        <label htmlFor="notification-status-filter" className="nt-inline-label">
-          Status
-        </label>
-        <select
+        <FilterSelect
           id="notification-status-filter"
+          label="Status"
+          labelClassName="nt-inline-label"
           value={status ?? ''}
-          onChange={(event) => replaceQuery({ status: event.target.value || undefined })}
-        >
-          <option value="">All statuses</option>
-          {STATUSES.map((option) => (
-            <option key={option.value} value={option.value}>
-              {option.label}
-            </option>
-          ))}
-        </select>
+          options={STATUSES}
+          any="All statuses"
+          onChange={(value) => replaceQuery({ status: value || undefined })}
+        />
         <button type="button" className="secondary" onClick={list.reload}>
           Refresh
         </button>

@@ -5,6 +5,7 @@ import {
   Badge,
   Empty,
   Field,
+  FilterSelect,
   FormError,
   fieldError,
   Loaded,
@@ -130,37 +131,23 @@ export function TasksPage(_props: { params: Record<string, string> }) {
           value={searchText}
           onChange={(event) => setSearchText(event.target.value)}
         />
-        <label className="visually-hidden" htmlFor="tasks-status">
-          Status
-        </label>
-        <select
+        <FilterSelect
           id="tasks-status"
+          label="Status"
+          labelClassName="visually-hidden"
           value={status ?? ''}
-          onChange={(event) => replaceQuery({ status: event.target.value })}
-        >
-          <option value="">All statuses</option>
-          {STATUSES.map((option) => (
-            <option key={option.value} value={option.value}>
-              {option.label}
-            </option>
-          ))}
-        </select>
-        <label className="visually-hidden" htmlFor="tasks-sort">
-          Sort
-        </label>
-        <select
+          options={STATUSES}
+          any="All statuses"
+          onChange={(value) => replaceQuery({ status: value })}
+        />
+        <FilterSelect
           id="tasks-sort"
+          label="Sort"
+          labelClassName="visually-hidden"
           value={sort}
-          onChange={(event) =>
-            replaceQuery({ sort: event.target.value === '-created_at' ? '' : event.target.value })
-          }
-        >
-          {SORTS.map((option) => (
-            <option key={option.value} value={option.value}>
-              {option.label}
-            </option>
-          ))}
-        </select>
+          options={SORTS}
+          onChange={(value) => replaceQuery({ sort: value === '-created_at' ? '' : value })}
+        />
       </search>
 
       <Loaded query={tasks} what="Loading tasks">

@@ -7,6 +7,7 @@ import {
   Empty,
   ErrorState,
   Field,
+  FilterSelect,
   FormError,
   fieldError,
   Loaded,
@@ -178,21 +179,15 @@ export function TemplatesPage(_props: { params: Record<string, string> }) {
     >
       {creating && mayWrite ? <CreateTemplate /> : null}
       <div className="toolbar">
-        <label className="tpl-inline-label" htmlFor="template-type-filter">
-          Type
-        </label>
-        <select
+        <FilterSelect
           id="template-type-filter"
+          label="Type"
+          labelClassName="tpl-inline-label"
           value={type ?? ''}
-          onChange={(event) => replaceQuery({ type: event.target.value })}
-        >
-          <option value="">All types</option>
-          {TEMPLATE_TYPES.map((option) => (
-            <option key={option.value} value={option.value}>
-              {option.label}
-            </option>
-          ))}
-        </select>
+          options={TEMPLATE_TYPES}
+          any="All types"
+          onChange={(value) => replaceQuery({ type: value })}
+        />
       </div>
       <Loaded query={list} what="Loading templates">
         {() =>

@@ -5,6 +5,7 @@ import {
   Badge,
   Empty,
   Field,
+  FilterSelect,
   FormError,
   fieldError,
   Loaded,
@@ -122,36 +123,24 @@ export function UsersPage(_props: { params: Record<string, string> }) {
           value={searchText}
           onChange={(event) => setSearchText(event.target.value)}
         />
-        <label className="visually-hidden" htmlFor="users-role">
-          Role
-        </label>
-        <select
+        <FilterSelect
           id="users-role"
+          label="Role"
+          labelClassName="visually-hidden"
           value={role ?? ''}
-          onChange={(event) => replaceQuery({ role: event.target.value })}
-        >
-          <option value="">All roles</option>
-          {ROLES.map((option) => (
-            <option key={option.value} value={option.value}>
-              {option.label}
-            </option>
-          ))}
-        </select>
-        <label className="visually-hidden" htmlFor="users-status">
-          Status
-        </label>
-        <select
+          options={ROLES}
+          any="All roles"
+          onChange={(value) => replaceQuery({ role: value })}
+        />
+        <FilterSelect
           id="users-status"
+          label="Status"
+          labelClassName="visually-hidden"
           value={status ?? ''}
-          onChange={(event) => replaceQuery({ status: event.target.value })}
-        >
-          <option value="">Any status</option>
-          {STATUSES.map((option) => (
-            <option key={option.value} value={option.value}>
-              {option.label}
-            </option>
-          ))}
-        </select>
+          options={STATUSES}
+          any="Any status"
+          onChange={(value) => replaceQuery({ status: value })}
+        />
       </search>
 
       <Loaded query={users} what="Loading users">
