@@ -12,7 +12,7 @@ import {
   useAction,
   useQuery,
 } from '../components/ui.tsx';
-import { invalidProps, isRole, ROLES, RoleBadge } from './users.tsx';
+import { invalidProps, RoleBadge, RoleField } from './users.tsx';
 import './api-keys.css';
 
 type ApiKey = paths['/api/v1/api-keys']['get']['responses'][200]['content']['application/json'][number];
@@ -211,27 +211,7 @@ function NewKeyForm({ onCancel, onCreated }: { onCancel(): void; onCreated(key: 
             {...invalidProps(`${id}-name`, errors.name)}
           />
         </Field>
-        <Field
-          label="Role"
-          id={`${id}-role`}
-          error={errors.role}
-          hint={ROLES.find((r) => r.value === role)?.hint}
-        >
-          <select
-            id={`${id}-role`}
-            value={role}
-            onChange={(event) => {
-              const value = event.target.value;
-              if (isRole(value)) setRole(value);
-            }}
-          >
-            {ROLES.map((option) => (
-              <option key={option.value} value={option.value}>
-                {option.label}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <RoleField id={`${id}-role`} role={role} error={errors.role} onChange={setRole} />
         <Field
           label="Expires"
           id={`${id}-expires`}

@@ -48,6 +48,38 @@ export function isRole(value: string | null): value is Role {
   return ROLES.some((role) => role.value === value);
 }
 
+/** The role picker of the user and API key forms, with the chosen role's meaning as its hint. */
+export function RoleField({
+  id,
+  role,
+  error,
+  onChange,
+}: {
+  id: string;
+  role: Role;
+  error: string | undefined;
+  onChange(role: Role): void;
+}) {
+  return (
+    <Field label="Role" id={id} error={error} hint={ROLES.find((r) => r.value === role)?.hint}>
+      <select
+        id={id}
+        value={role}
+        onChange={(event) => {
+          const value = event.target.value;
+          if (isRole(value)) onChange(value);
+        }}
+      >
+        {ROLES.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
 function isStatus(value: string | null): value is UserStatus {
   return STATUSES.some((status) => status.value === value);
 }
@@ -261,27 +293,7 @@ function NewUserForm({ onCancel }: { onCancel(): void }) {
             {...invalidProps(`${id}-password`, errors.password)}
           />
         </Field>
-        <Field
-          label="Role"
-          id={`${id}-role`}
-          error={errors.role}
-          hint={ROLES.find((r) => r.value === role)?.hint}
-        >
-          <select
-            id={`${id}-role`}
-            value={role}
-            onChange={(event) => {
-              const value = event.target.value;
-              if (isRole(value)) setRole(value);
-            }}
-          >
-            {ROLES.map((option) => (
-              <option key={option.value} value={option.value}>
-                {option.label}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <RoleField id={`${id}-role`} role={role} error={errors.role} onChange={setRole} />
       </div>
       <FormError error={create.error} fields={Object.keys(errors)} />
       <div className="users-actions">
@@ -483,27 +495,7 @@ export function ProfileForm({ user, onSaved }: { user: User; onSaved(): void }) 
         />
       </Field>
       {mayAdminister ? (
-        <Field
-          label="Role"
-          id={`${id}-role`}
-          error={errors.role}
-          hint={ROLES.find((r) => r.value === role)?.hint}
-        >
-          <select
-            id={`${id}-role`}
-            value={role}
-            onChange={(event) => {
-              const value = event.target.value;
-              if (isRole(value)) setRole(value);
-            }}
-          >
-            {ROLES.map((option) => (
-              <option key={option.value} value={option.value}>
-                {option.label}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <RoleField id={`${id}-role`} role={role} error={errors.role} onChange={setRole} />
       ) : null}
       <FormError error={save.error} fields={Object.keys(errors)} />
       <div className="users-actions">
