@@ -46,6 +46,7 @@ export {
   migrate,
   readMigrationFiles,
 } from './migrate.ts';
+export { decodePageCursor, encodePageCursor, isTimestamp } from './page-cursor.ts';
 export {
   hashPassword,
   PASSWORD_MAX_LENGTH,

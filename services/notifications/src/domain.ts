@@ -6,7 +6,7 @@ import {
   type NotificationRecipient,
   type Priority,
 } from '@switchyard/contracts';
-import { problems } from '@switchyard/kernel';
+import { decodePageCursor, encodePageCursor, isTimestamp } from '@switchyard/kernel';
 
 /** A request id: the caller's (`request_id`, also an idempotency key) or one of ours. */
 export const REQUEST_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
@@ -209,26 +209,13 @@ export interface RequestCursor {
 }
 
 export function encodeRequestCursor(request: { created_at: string; request_id: string }): string {
-  const cursor: RequestCursor = { at: request.created_at, id: request.request_id };
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+  return encodePageCursor({ at: request.created_at, id: request.request_id } satisfies RequestCursor);
 }
 
 const REQUEST_ID = new RegExp(REQUEST_ID_PATTERN);
 
 export function decodeRequestCursor(text: string): RequestCursor {
-  const invalid = problems.validation(
-    [{ field: 'cursor', in: 'query', reason: 'is not a cursor returned by this API (X-Next-Cursor)' }],
-    'The request query has invalid fields',
+  return decodePageCursor(text, ({ at, id }) =>
+    isTimestamp(at) && typeof id === 'string' && REQUEST_ID.test(id) ? { at, id } : undefined,
   );
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid;
-  }
-  if (typeof parsed !== 'object' || parsed === null) throw invalid;
-  const { at, id } = parsed as Partial<Record<keyof RequestCursor, unknown>>;
-  if (typeof at !== 'string' || typeof id !== 'string' || !REQUEST_ID.test(id)) throw invalid;
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(at) || Number.isNaN(Date.parse(at))) throw invalid;
-  return { at, id };
 }

@@ -6,7 +6,13 @@ import {
   type TemplateRef,
   type TemplateType,
 } from '@switchyard/contracts';
-import { type FieldError, HttpProblem, problems } from '@switchyard/kernel';
+import {
+  decodePageCursor,
+  encodePageCursor,
+  type FieldError,
+  HttpProblem,
+  problems,
+} from '@switchyard/kernel';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
 
@@ -307,37 +313,12 @@ export interface VersionCursor {
   version: number;
 }
 
-function encode(value: object): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-/** The cursor's fields, or a 400 naming `cursor` when it is not one this API wrote. */
-function decode<T>(text: string, read: (record: Record<string, unknown>) => T | undefined): T {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  const value =
-    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? read(parsed as Record<string, unknown>)
-      : undefined;
-  if (value === undefined) {
-    throw problems.validation(
-      [{ field: 'cursor', in: 'query', reason: 'is not a cursor returned by this API (X-Next-Cursor)' }],
-      'The request query has invalid fields',
-    );
-  }
-  return value;
-}
-
 export function encodeListCursor(cursor: ListCursor): string {
-  return encode({ code: cursor.code, language: cursor.language });
+  return encodePageCursor({ code: cursor.code, language: cursor.language });
 }
 
 export function decodeListCursor(text: string): ListCursor {
-  return decode(text, ({ code, language }) =>
+  return decodePageCursor(text, ({ code, language }) =>
     typeof code === 'string' &&
     CODE.test(code) &&
     typeof language === 'string' &&
@@ -348,11 +329,11 @@ export function decodeListCursor(text: string): ListCursor {
 }
 
 export function encodeVersionCursor(cursor: VersionCursor): string {
-  return encode({ version: cursor.version });
+  return encodePageCursor({ version: cursor.version });
 }
 
 export function decodeVersionCursor(text: string): VersionCursor {
-  return decode(text, ({ version }) =>
+  return decodePageCursor(text, ({ version }) =>
     typeof version === 'number' && Number.isInteger(version) && version >= 1 ? { version } : undefined,
   );
 }

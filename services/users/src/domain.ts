@@ -10,7 +10,14 @@ import {
   type UserChanges,
   type UserStatus,
 } from '@switchyard/contracts';
-import { type FieldError, HttpProblem, problems } from '@switchyard/kernel';
+import {
+  decodePageCursor,
+  encodePageCursor,
+  type FieldError,
+  HttpProblem,
+  isTimestamp,
+  problems,
+} from '@switchyard/kernel';
 
 /** Who is asking: their user id and role (for an API key, the admin who made it). */
 export interface Caller {
@@ -364,8 +371,7 @@ export interface ListCursor {
 }
 
 export function encodeCursor(user: User): string {
-  const cursor: ListCursor = { at: user.created_at, id: user.id };
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+  return encodePageCursor({ at: user.created_at, id: user.id } satisfies ListCursor);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -375,21 +381,9 @@ export function isUuid(text: string): boolean {
 }
 
 export function decodeCursor(text: string): ListCursor {
-  const invalid = problems.validation(
-    [{ field: 'cursor', in: 'query', reason: 'is not a cursor returned by this API (X-Next-Cursor)' }],
-    'The request query has invalid fields',
+  return decodePageCursor(text, ({ at, id }) =>
+    isTimestamp(at) && typeof id === 'string' && isUuid(id) ? { at, id } : undefined,
   );
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid;
-  }
-  if (typeof parsed !== 'object' || parsed === null) throw invalid;
-  const { at, id } = parsed as Partial<Record<keyof ListCursor, unknown>>;
-  if (typeof at !== 'string' || typeof id !== 'string' || !isUuid(id)) throw invalid;
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(at) || Number.isNaN(Date.parse(at))) throw invalid;
-  return { at, id };
 }
 
 /** A LIKE pattern matching text that starts with `prefix` taken literally (`%` and `_` included). */
