@@ -128,13 +128,18 @@ const RequestStatusSchema = Type.Enum(REQUEST_STATUSES, {
 const Nullable = (options: { format?: string; description?: string } = {}) =>
   Type.Union([Type.String(options), Type.Null()]);
 
-const StatusViewSchema = Type.Object({
+/** What both the status view and a list row say about a request first. */
+const RequestHeadFields = {
   request_id: Type.String(),
   status: RequestStatusSchema,
   priority: Type.String(),
   category: Nullable(),
   channels: Type.Array(Type.String()),
   template_code: Nullable(),
+};
+
+const StatusViewSchema = Type.Object({
+  ...RequestHeadFields,
   created_at: Type.String({ format: 'date-time' }),
   scheduled_at: Nullable({ format: 'date-time' }),
   deliveries: Type.Array(
@@ -165,12 +170,7 @@ const StatusViewSchema = Type.Object({
 });
 
 const RequestSummarySchema = Type.Object({
-  request_id: Type.String(),
-  status: RequestStatusSchema,
-  priority: Type.String(),
-  category: Nullable(),
-  channels: Type.Array(Type.String()),
-  template_code: Nullable(),
+  ...RequestHeadFields,
   subject: Nullable({ description: 'The subject of inline content' }),
   recipients: Type.Integer(),
   deliveries: Type.Integer(),
