@@ -12,6 +12,7 @@ export {
   afterCommit,
   collectCommitHooks,
   createPool,
+  type NamedStatement,
   type Pool,
   type PoolClient,
   type Queryable,

@@ -42,8 +42,10 @@ export async function insertRequests(db: Queryable, given: NewRequest[]): Promis
   const events = given.flatMap((item) => (item.event ? [item.event] : []));
   // The events go in only beside their request: the outbox rows are those whose subject was written.
   const outbox = events.length > 0 ? outboxInsert(NOTIFICATIONS_TOPIC, events, 3) : undefined;
-  const result = await db.query<{ request_id: string }>(
-    `WITH request AS (
+  const result = await db.query<{ request_id: string }>({
+    // The statement is the request path's one round trip: parsed and planned once per connection.
+    name: outbox ? 'notifications.insert-requests-with-events' : 'notifications.insert-requests',
+    text: `WITH request AS (
        INSERT INTO notifications.requests (${REQUEST_COLUMNS}, updated_at)
        SELECT ${REQUEST_COLUMNS}, created_at
          FROM jsonb_to_recordset($1::jsonb) AS r(
@@ -64,7 +66,7 @@ export async function insertRequests(db: Queryable, given: NewRequest[]): Promis
      )
      ${outbox ? `, event AS (${outbox.sql.replace('RETURNING 1', "WHERE e.envelope->>'subject' IN (SELECT request_id FROM request) RETURNING 1")}) ` : ''}
      SELECT request_id FROM request`,
-    [
+    values: [
       JSON.stringify(given.map((item, position) => ({ ...item.request, position }))),
       JSON.stringify(
         given.flatMap((item) =>
@@ -82,7 +84,7 @@ export async function insertRequests(db: Queryable, given: NewRequest[]): Promis
       ),
       ...(outbox ? outbox.values : []),
     ],
-  );
+  });
   return new Set(result.rows.map((row) => row.request_id));
 }
 
