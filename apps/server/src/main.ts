@@ -68,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  const log = createLogger({ level: config.logLevel });
+  const log = createLogger({ level: config.logLevel, writeInBackground: true });
 
   if (command === 'migrate') {
     const database = await openDatabase(config, log);

@@ -7,6 +7,12 @@ export interface LoggerOptions {
   level: LogLevel;
   /** Where lines go; standard output when omitted. */
   destination?: pino.DestinationStream;
+  /**
+   * Standard output only: lines are written without blocking, those logged while a write is pending go
+   * out together in the next one, and what is left is written when the process exits. A server logs a
+   * line per request; writing each at once cost it about a twentieth of its time under load.
+   */
+  writeInBackground?: boolean;
 }
 
 /**
@@ -22,6 +28,7 @@ export function createLogger(options: LoggerOptions): Logger {
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
     },
-    options.destination,
+    options.destination ??
+      (options.writeInBackground ? pino.destination({ dest: 1, sync: false }) : undefined),
   );
 }
