@@ -18,6 +18,7 @@ export {
   type Queryable,
   withTransaction,
 } from './db.ts';
+export { createForegroundGate, type ForegroundGate, type ForegroundGateOptions } from './foreground.ts';
 export {
   type AccessControl,
   createHttpApp,
