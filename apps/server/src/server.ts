@@ -8,12 +8,10 @@ import { can, type ServiceClients, type ServiceDeps, SOURCE_TOPICS } from '@swit
 import type { FcmServiceAccount } from '@switchyard/delivery';
 import {
   type Clock,
-  createForegroundGate,
   createHttpApp,
   createMetrics,
   createMigrationCheck,
   createPool,
-  type ForegroundGate,
   type Logger,
   type Metrics,
   type MigrationSet,
@@ -193,24 +191,13 @@ async function openCache(config: Config, metrics: Metrics, log: Logger): Promise
  * dead-letter RabbitMQ moves through `notifications.dlx` to `failed.queue` (it is in `bus.dead_letters`
  * too, for replay). Every other event and group keeps the transport's generic topology.
  */
-export async function createBus(
-  config: BusConfig,
-  pool: Pool,
-  log: Logger,
-  foreground?: ForegroundGate,
-): Promise<Bus> {
+export async function createBus(config: BusConfig, pool: Pool, log: Logger): Promise<Bus> {
   const deps = { pool, log, clock: systemClock, ids: uuidV7 };
   // 500 events a pass: a group reads every event of its topics, and on `notifications` only one in
   // three is a delivery worker's (the rest are requests and reports), so 100 left a worker ~35 sends a
   // pass, and the pass's fixed cost (its statements, the wait for its slowest send) capped email at
   // ~360/s (docs/BENCHMARKS.md).
-  if (config.kind === 'postgres')
-    return createPostgresBus({
-      ...deps,
-      pollIntervalMs: 500,
-      batchSize: 500,
-      ...(foreground ? { yieldToForeground: () => foreground.clear() } : {}),
-    });
+  if (config.kind === 'postgres') return createPostgresBus({ ...deps, pollIntervalMs: 500, batchSize: 500 });
   const transport =
     config.kind === 'kafka'
       ? (await import('@switchyard/bus-kafka')).createKafkaTransport({
@@ -265,15 +252,6 @@ export async function createBus(
   });
 }
 
-/**
- * When the API counts as busy and how long consumer passes on the embedded bus then wait for it (see
- * `ForegroundGate`). 24 requests in flight, averaged over 200 ms, is a few thousand requests a second at
- * this API's latency: far above what one user's clicks or a steady feed causes, reached by bursts from
- * many concurrent senders. Each pass waits at most a second, so a burst delays delivery by about that
- * per step of the pipeline, and delivery goes on, slowed, under load that never eases.
- */
-const FOREGROUND_GATE = { busyAt: 24, averageOverMs: 200, maxDeferMs: 1_000, recheckMs: 25 };
-
 export interface StartOptions {
   /** Where to show a person what they must act on (the setup link); the terminal by default. */
   announce?: (message: string) => void;
@@ -297,8 +275,7 @@ export async function startSwitchyard(
     await migrate(database.pool, sets, processLog);
     const migrationsApplied = await createMigrationCheck(database.pool, sets);
 
-    const foreground = createForegroundGate(FOREGROUND_GATE);
-    const bus = await createBus(config.bus, database.pool, log.child({ service: 'bus' }), foreground);
+    const bus = await createBus(config.bus, database.pool, log.child({ service: 'bus' }));
     cache = await openCache(config, metrics, log.child({ service: 'cache' }));
     const openedCache = cache;
     const services = modulesFor(
@@ -330,7 +307,6 @@ export async function startSwitchyard(
       title: 'Switchyard',
       version,
       access: { authenticate, authorize: can },
-      foreground,
     });
     const checks = [
       {

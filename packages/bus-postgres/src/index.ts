@@ -38,11 +38,6 @@ export interface PostgresBusOptions {
   pollIntervalMs: number;
   /** Events read per pass; when all succeed first time they commit in one transaction. */
   batchSize: number;
-  /**
-   * Awaited before every pass: lets requests the process is serving go first (see the kernel's
-   * `ForegroundGate`). Without it, passes follow commits at once.
-   */
-  yieldToForeground?: () => Promise<void>;
   /** Called after every pass over the outbox with the number of events dealt with (0 when there was nothing). */
   onPass?: (group: string, handled: number) => void;
 }
@@ -203,8 +198,6 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
     let failures = 0;
     while (active) {
       try {
-        await options.yieldToForeground?.();
-        if (!active) break;
         const dealt = await pass(state);
         if (dealt !== null) options.onPass?.(state.subscription.group, dealt);
         failures = 0;

@@ -11,7 +11,7 @@ import {
   OUTBOX_START,
   readOutboxSelecting,
 } from '@switchyard/bus';
-import { createPostgresBus, type PostgresBusOptions, postgresBusMigrations } from '@switchyard/bus-postgres';
+import { createPostgresBus, postgresBusMigrations } from '@switchyard/bus-postgres';
 import { createPool, migrate, type Pool, systemClock, uuidV7, withTransaction } from '@switchyard/kernel';
 import { createTestDatabase, silentLogger, type TestDatabase } from '@switchyard/testing';
 import Type from 'typebox';
@@ -47,9 +47,8 @@ describe('PostgreSQL bus', () => {
     return new Promise((resolve) => passWaiters.push({ group, remaining: count, resolve }));
   }
 
-  function bus(extra: Pick<PostgresBusOptions, 'yieldToForeground'> = {}): Bus {
+  function bus(): Bus {
     const created = createPostgresBus({
-      ...extra,
       pool,
       log,
       clock: systemClock,
@@ -132,47 +131,6 @@ describe('PostgreSQL bus', () => {
       b.map((e) => e.id),
       events.map((e) => e.id),
     );
-  });
-
-  it('before each pass, waits until the foreground gives way', async () => {
-    const asks: (() => void)[] = [];
-    let asked: () => void = () => {};
-    const nextAsk = () => new Promise<void>((resolve) => (asked = resolve));
-    const seen: CloudEvent[] = [];
-    let open = false;
-    const consumer = bus({
-      yieldToForeground: async () => {
-        if (open) return;
-        await new Promise<void>((resolve) => {
-          asks.push(resolve);
-          asked();
-        });
-      },
-    });
-    consumer.subscribe('yielding', [TOPIC], recorder('yielding', seen));
-    const mine = () => seen.filter((e) => e.subject === 'yielding').map((e) => (e.data as { n: number }).n);
-    try {
-      let ask = nextAsk();
-      await consumer.start();
-      await ask;
-      await publish(event('yielding', 1));
-      // Held before its first pass: nothing is handled, neither this event nor those earlier tests left.
-      assert.equal(asks.length, 1);
-      assert.equal(seen.length, 0);
-      // Each release lets exactly one pass (at most 10 events) run before the group asks again.
-      while (mine().length === 0 && asks.length < 10) {
-        const handledBefore = seen.length;
-        ask = nextAsk();
-        asks.at(-1)?.();
-        await ask;
-        assert.ok(seen.length - handledBefore <= 10, `one pass handled ${seen.length - handledBefore}`);
-      }
-      assert.deepEqual(mine(), [1]);
-    } finally {
-      open = true;
-      for (const release of asks) release();
-      await consumer.stop();
-    }
   });
 
   it('never skips an event whose transaction commits after a later one', async () => {

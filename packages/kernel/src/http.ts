@@ -6,7 +6,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
-import type { ForegroundGate } from './foreground.ts';
 import { type Authenticate, type Authorize, credentialsOf, type Identity } from './identity.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -25,8 +24,6 @@ declare module 'fastify' {
      * refuses to start with a route that does not, so no endpoint is ever exposed by omission.
      */
     permission?: string;
-    /** The response is a long-lived stream (server-sent events): not counted as a request in flight. */
-    stream?: boolean;
   }
   interface FastifyRequest {
     /** Who is calling; undefined for anonymous requests (only `public` routes see those). */
@@ -70,8 +67,6 @@ export interface HttpAppOptions {
   title: string;
   version: string;
   access?: AccessControl;
-  /** Told of every request (streams excepted) from its start until it is answered or abandoned. */
-  foreground?: Pick<ForegroundGate, 'enter' | 'leave'>;
 }
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -173,16 +168,6 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.decorateRequest('identity', undefined);
   const refusals = new WeakMap<object, ProblemDetails>();
   const access = options.access;
-
-  const foreground = options.foreground;
-  if (foreground) {
-    app.addHook('onRequest', async (request, reply) => {
-      if (request.routeOptions.config?.stream) return;
-      foreground.enter();
-      // 'close' comes once per response, answered or abandoned alike.
-      reply.raw.once('close', () => foreground.leave());
-    });
-  }
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -18,7 +18,6 @@ export {
   type Queryable,
   withTransaction,
 } from './db.ts';
-export { createForegroundGate, type ForegroundGate, type ForegroundGateOptions } from './foreground.ts';
 export {
   type AccessControl,
   createHttpApp,

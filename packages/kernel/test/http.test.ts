@@ -1,14 +1,6 @@
 import assert from 'node:assert/strict';
-import { EventEmitter, once } from 'node:events';
-import type { ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
-import {
-  createForegroundGate,
-  createHttpApp,
-  createMetrics,
-  HttpProblem,
-  registerOperationalRoutes,
-} from '@switchyard/kernel';
+import { createHttpApp, createMetrics, HttpProblem, registerOperationalRoutes } from '@switchyard/kernel';
 import { silentLogger } from '@switchyard/testing';
 import Type from 'typebox';
 
@@ -162,86 +154,5 @@ describe('HTTP app shutdown', () => {
     assert.deepEqual(await response.json(), { done: true });
     await closed;
     await assert.rejects(fetch(`${url}/slow`));
-  });
-});
-
-describe('HTTP app and the foreground gate', () => {
-  it('counts a request from its start until it is answered or abandoned, and not a stream', async () => {
-    const gate = createForegroundGate({ busyAt: 1, averageOverMs: 100, maxDeferMs: 1000, recheckMs: 10 });
-    const left = new EventEmitter();
-    const http = await createHttpApp({
-      logger: silentLogger(),
-      metrics: createMetrics(),
-      bodyLimitBytes: 1024,
-      title: 't',
-      version: '0',
-      foreground: {
-        enter: () => gate.enter(),
-        leave: () => {
-          gate.leave();
-          left.emit('leave');
-        },
-      },
-    });
-    const handlers: { arrived: Promise<void>; release: () => void }[] = [];
-    const nextHandler = () => {
-      let arrive = () => {};
-      let release = () => {};
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const arrived = new Promise<void>((resolve) => {
-        arrive = resolve;
-      });
-      handlers.push({ arrived, release });
-      return { arrive, released };
-    };
-    let pending = nextHandler();
-    let openStream: ServerResponse | undefined;
-    http.get('/slow', { config: { permission: 'public' } }, async () => {
-      const mine = pending;
-      pending = nextHandler();
-      mine.arrive();
-      await mine.released;
-      return { done: true };
-    });
-    http.get('/events', { config: { permission: 'public', stream: true } }, async (_request, reply) => {
-      reply.hijack();
-      reply.raw.writeHead(200, { 'content-type': 'text/event-stream' });
-      reply.raw.write(': connected\n\n');
-      openStream = reply.raw;
-    });
-    const url = await http.listen({ port: 0, host: '127.0.0.1' });
-    try {
-      const answered = fetch(`${url}/slow`);
-      await handlers[0]?.arrived;
-      assert.equal(gate.inFlight, 1);
-      let leaving = once(left, 'leave');
-      handlers[0]?.release();
-      assert.equal((await answered).status, 200);
-      await leaving;
-      assert.equal(gate.inFlight, 0, 'answered');
-
-      const aborter = new AbortController();
-      const abandoned = fetch(`${url}/slow`, { signal: aborter.signal }).catch(() => 'aborted');
-      await handlers[1]?.arrived;
-      assert.equal(gate.inFlight, 1);
-      leaving = once(left, 'leave');
-      aborter.abort();
-      assert.equal(await abandoned, 'aborted');
-      await leaving;
-      assert.equal(gate.inFlight, 0, 'abandoned while its handler still works');
-      handlers[1]?.release();
-
-      const stream = await fetch(`${url}/events`);
-      assert.equal(stream.status, 200);
-      assert.equal(gate.inFlight, 0, 'an open event stream is not a request in flight');
-      openStream?.end();
-      assert.equal(await stream.text(), ': connected\n\n');
-    } finally {
-      // The aborted request's handler still answers into its closed socket; do not wait for keep-alive.
-      http.server.closeAllConnections();
-      await http.close();
-    }
   });
 });

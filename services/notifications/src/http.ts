@@ -611,7 +611,7 @@ function registerInboxRoutes(app: HttpApp, deps: ServiceDeps, live: LiveInbox): 
     '/api/v1/inbox/stream',
     {
       schema: { tags, summary: 'New in-app notifications as they arrive (Server-Sent Events)' },
-      config: { permission: 'inbox:read', stream: true },
+      config: { permission: 'inbox:read' },
     },
     async (request, reply) => {
       await live.stream(userOf(request), request, reply);
