@@ -37,6 +37,7 @@ export {
   claimCursor,
   countOutboxAfter,
   cursorAfter,
+  linkOutboxCommitsAcrossThreads,
   OUTBOX_CHANNEL,
   OUTBOX_START,
   type OutboxCursor,

@@ -1,3 +1,4 @@
+import { BroadcastChannel } from 'node:worker_threads';
 import { afterCommit, type Pool, type Queryable } from '@switchyard/kernel';
 import type { CloudEvent } from './envelope.ts';
 import type { DataSelector } from './port.ts';
@@ -76,8 +77,26 @@ export function onOutboxCommit(listener: CommitListener): () => void {
 /** Delay within which the commits of this process are announced to other processes in one NOTIFY. */
 const NOTIFY_COALESCE_MS = 5;
 
-/** Tells this process's readers (at once) and other processes (one NOTIFY soon) that `topic` has new events. */
+/**
+ * Tells this thread's readers (at once), readers in the process's other threads when they are linked
+ * (`linkOutboxCommitsAcrossThreads`), and other processes (one NOTIFY soon) that `topic` has new events.
+ */
 export function announceOutboxCommit(topic: string): void {
+  announceHere(topic);
+  if (!threadLink) return;
+  threadTopics.add(topic);
+  if (threadFlushScheduled) return;
+  threadFlushScheduled = true;
+  // One message per turn of the event loop, however many commits it saw.
+  setImmediate(() => {
+    threadFlushScheduled = false;
+    const topics = [...threadTopics];
+    threadTopics.clear();
+    threadLink?.postMessage(topics);
+  });
+}
+
+function announceHere(topic: string): void {
   for (const listener of listeners) listener.wake(topic);
   pendingTopics.add(topic);
   if (flushScheduled) return;
@@ -93,6 +112,44 @@ export function announceOutboxCommit(topic: string): void {
       .query('SELECT pg_notify($1, topic) FROM unnest($2::text[]) AS topic', [OUTBOX_CHANNEL, topics])
       .catch(() => {});
   }, NOTIFY_COALESCE_MS).unref();
+}
+
+/** Name of the channel on which threads of one process tell each other of outbox commits. */
+const THREAD_CHANNEL = 'switchyard:outbox-commits';
+let threadLink: BroadcastChannel | undefined;
+let threadLinks = 0;
+const threadTopics = new Set<string>();
+let threadFlushScheduled = false;
+
+/**
+ * Commits announced in any linked thread of this process wake this thread's readers too, at once rather
+ * than at their next poll (the request thread writes, the consumer thread reads). A commit heard from
+ * another thread is also passed on to other processes by NOTIFY, since the writing thread may have no
+ * reader, and so no pool, of its own. Each call must be undone by calling the function it returns.
+ */
+export function linkOutboxCommitsAcrossThreads(): () => void {
+  if (!threadLink) {
+    const link = new BroadcastChannel(THREAD_CHANNEL);
+    link.onmessage = (message) => {
+      const topics = (message as { data: unknown }).data;
+      if (!Array.isArray(topics)) return;
+      for (const topic of topics) if (typeof topic === 'string') announceHere(topic);
+    };
+    // The link must not keep a thread alive once its readers and writers are done.
+    link.unref();
+    threadLink = link;
+  }
+  threadLinks += 1;
+  let linked = true;
+  return () => {
+    if (!linked) return;
+    linked = false;
+    threadLinks -= 1;
+    if (threadLinks === 0) {
+      threadLink?.close();
+      threadLink = undefined;
+    }
+  };
 }
 
 /** A reader's place in the outbox: the last (transaction id, position) it has dealt with. */
