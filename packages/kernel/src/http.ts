@@ -8,7 +8,7 @@ import addFormats from 'ajv-formats';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { type Authenticate, type Authorize, credentialsOf, type Identity } from './identity.ts';
 import type { Logger } from './logger.ts';
-import type { Metrics } from './metrics.ts';
+import { type Metrics, metricsText } from './metrics.ts';
 import {
   type FieldError,
   HttpProblem,
@@ -333,6 +333,6 @@ export function registerOperationalRoutes(app: HttpApp, metrics: Metrics, checks
   // Metrics name routes, queues and error rates: readable by operators (Prometheus sends an API key).
   const metricsOptions = { schema: { tags: ['operations'] }, config: { permission: 'metrics:read' } };
   app.get('/metrics', metricsOptions, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    reply.type(metrics.registry.contentType).send(await metricsText(metrics)),
   );
 }

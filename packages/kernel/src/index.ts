@@ -38,7 +38,7 @@ export {
 } from './identity.ts';
 export { type Clock, createUuidV7Generator, type IdGenerator, systemClock, uuidV7 } from './ids.ts';
 export { createLogger, type Logger, type LoggerOptions, type LogLevel } from './logger.ts';
-export { createMetrics, type Metrics } from './metrics.ts';
+export { createMetrics, type Metrics, type MetricsSnapshot, metricsText } from './metrics.ts';
 export {
   createMigrationCheck,
   MigrationError,

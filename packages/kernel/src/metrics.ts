@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -8,15 +8,30 @@ export interface Metrics {
   cacheHitRate: Gauge<'layer'>;
   /** Commands sent to Redis, by command and outcome (`ok`, `error`). */
   redisOperationsTotal: Counter<'command' | 'outcome'>;
+  /**
+   * Registries of other threads of this process, asked for their figures on every scrape and merged in
+   * (counters and histograms summed), so one `/metrics` covers the whole process.
+   */
+  linked: (() => Promise<MetricsSnapshot>)[];
 }
 
+/** A registry's figures as data (`getMetricsAsJSON`), which can cross between threads. */
+export type MetricsSnapshot = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
 /** One registry per process, with the metric names the source systems document. */
-export function createMetrics(options: { defaultLabels?: Record<string, string> } = {}): Metrics {
+export function createMetrics(
+  options: {
+    defaultLabels?: Record<string, string>;
+    /** Process metrics (CPU, memory, event loop); off in a thread whose figures another thread exposes. */
+    processMetrics?: boolean;
+  } = {},
+): Metrics {
   const registry = new Registry();
   if (options.defaultLabels) registry.setDefaultLabels(options.defaultLabels);
-  collectDefaultMetrics({ register: registry });
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   return {
     registry,
+    linked: [],
     httpRequestsTotal: new Counter({
       name: 'http_requests_total',
       help: 'HTTP requests answered, by method, route template and status code',
@@ -43,4 +58,14 @@ export function createMetrics(options: { defaultLabels?: Record<string, string> 
       registers: [registry],
     }),
   };
+}
+
+/** Prometheus text of `metrics` and of every registry linked to it. */
+export async function metricsText(metrics: Metrics): Promise<string> {
+  if (metrics.linked.length === 0) return metrics.registry.metrics();
+  const snapshots = await Promise.all([
+    metrics.registry.getMetricsAsJSON(),
+    ...metrics.linked.map((snapshot) => snapshot()),
+  ]);
+  return AggregatorRegistry.aggregate(snapshots).metrics();
 }
