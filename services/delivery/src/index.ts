@@ -18,6 +18,7 @@ import { createResilientChannel, type ResilientChannel, type RoutedOutcome } fro
 import { type ChannelSender, deliverySubscriptions } from './worker.ts';
 
 export { mailboxAddress } from './compose-mail.ts';
+export { type MailCapture, startMailCapture } from './mail-capture.ts';
 export type { FcmServiceAccount } from './providers/fcm.ts';
 export type { VapidDetails } from './providers/web-push.ts';
 
@@ -36,6 +37,11 @@ export interface DeliveryServiceOptions {
   webhookSecret: string;
   /** Development and tests: let webhooks and push endpoints reach http:// and private addresses. */
   allowPrivateTargets: boolean;
+  /**
+   * A capture the process already runs, to show at /api/v1/dev/mail instead of starting one (its owner
+   * closes it): when the delivery workers run in another thread, they send to it through SMTP_URL.
+   */
+  mailCapture?: MailCapture;
 }
 
 const unconfigured = (what: string): RoutedOutcome => ({
@@ -53,8 +59,8 @@ async function buildSenders(options: DeliveryServiceOptions, deps: ServiceDeps):
   const clock = () => deps.clock().getTime();
   const common = { clock, metrics: deps.metrics, log: deps.log };
   const closers: (() => void | Promise<void>)[] = [];
-  const capture = options.smtpUrl ? undefined : await startMailCapture({ port: 0 });
-  if (capture) {
+  const capture = options.mailCapture ?? (options.smtpUrl ? undefined : await startMailCapture({ port: 0 }));
+  if (capture && capture !== options.mailCapture) {
     deps.log.info({ smtp: capture.url }, 'no SMTP_URL: mail is captured and shown at /api/v1/dev/mail');
     closers.push(() => capture.close());
   }
