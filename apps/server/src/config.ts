@@ -38,6 +38,11 @@ export interface Config {
   redisKeyPrefix: string;
   gateway: GatewayConfig;
   delivery: DeliveryConfig;
+  /**
+   * SWITCHYARD_CONSUMER_THREAD (`on` | `off`): a process that serves the API and runs consumer groups runs
+   * the groups in a thread of their own, so delivery work never queues behind requests or they behind it.
+   */
+  consumerThread: boolean;
 }
 
 export interface DeliveryConfig {
@@ -437,5 +442,6 @@ export function readConfig(env: Env, servicesFlag?: string): Config {
     redisKeyPrefix: redisKeyPrefix(env),
     gateway: gatewayConfig(env),
     delivery: deliveryConfig(env, nodeEnv),
+    consumerThread: oneOf(env, 'SWITCHYARD_CONSUMER_THREAD', ['on', 'off'] as const, 'on') === 'on',
   };
 }

@@ -80,8 +80,19 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const running = await startSwitchyard(config, log);
+  let stopForFailure: (() => void) | undefined;
+  const running = await startSwitchyard(config, log, {
+    // Without its consumers the process would accept work it never delivers: stop, and let the
+    // supervisor start it again (what was accepted waits in the outbox).
+    onConsumerFailure: () => {
+      process.exitCode = 1;
+      stopForFailure?.();
+    },
+  });
   await new Promise<void>((resolve) => {
+    stopForFailure = () => {
+      running.close().then(resolve, resolve);
+    };
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       signals += 1;

@@ -169,33 +169,40 @@ export interface OverviewOptions {
   services: { name: string; groups: string[] }[];
 }
 
-export interface OverviewRecorder {
-  /** Wraps a subscription's handler so what it handles is counted once its transaction commits. */
+/** Wraps subscriptions' handlers so what they handle is counted once their transaction commits. */
+export interface HandledCounter {
   counted(handler: EventHandler): EventHandler;
   /** The same for a subscription's batch handler: each of its events counts once. */
   countedBatch(handler: BatchEventHandler): BatchEventHandler;
+}
+
+export interface OverviewRecorder extends HandledCounter {
   ring: ThroughputRing;
 }
 
-export function createOverviewRecorder(clock: Clock): OverviewRecorder {
-  const ring = createThroughputRing();
+/** Counts handled events into `onHandled`, after the handler's transaction commits. */
+export function createHandledCounter(onHandled: (count: number) => void): HandledCounter {
   return {
-    ring,
     counted(handler) {
       return async (event, context) => {
         await handler(event, context);
-        const count = () => ring.add('handled', 1, clock().getTime());
+        const count = () => onHandled(1);
         if (!afterCommit(context.tx, count)) count();
       };
     },
     countedBatch(handler) {
       return async (events, context) => {
         await handler(events, context);
-        const count = () => ring.add('handled', events.length, clock().getTime());
+        const count = () => onHandled(events.length);
         if (!afterCommit(context.tx, count)) count();
       };
     },
   };
+}
+
+export function createOverviewRecorder(clock: Clock): OverviewRecorder {
+  const ring = createThroughputRing();
+  return { ring, ...createHandledCounter((count) => ring.add('handled', count, clock().getTime())) };
 }
 
 async function timed(check: () => Promise<boolean>): Promise<{ ok: boolean; ms: number }> {

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { type Bus, busMigrations, createBrokerBus, registerDeadLetterRoutes } from '@switchyard/bus';
 import { createPostgresBus, postgresBusMigrations } from '@switchyard/bus-postgres';
 import { type Cache, createMemoryCache } from '@switchyard/cache';
+import type { ServiceModule } from '@switchyard/contracts';
 import { can, type ServiceClients, type ServiceDeps, SOURCE_TOPICS } from '@switchyard/contracts';
-import type { FcmServiceAccount } from '@switchyard/delivery';
+import { type FcmServiceAccount, type MailCapture, startMailCapture } from '@switchyard/delivery';
 import {
   type Clock,
   createHttpApp,
@@ -24,8 +25,14 @@ import {
   uuidV7,
 } from '@switchyard/kernel';
 import type { BusConfig, Config } from './config.ts';
+import { createConsumerThreadBus } from './consumer-thread.ts';
 import { runningEmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.ts';
-import { createOverviewRecorder, registerOverviewRoutes, runtimeMode } from './overview.ts';
+import {
+  createOverviewRecorder,
+  type HandledCounter,
+  registerOverviewRoutes,
+  runtimeMode,
+} from './overview.ts';
 import { IDENTITY_SERVICES, SERVICE_NAMES, type ServiceName, serviceModules } from './services.ts';
 import { version } from './version.ts';
 
@@ -35,6 +42,8 @@ export interface RunningSwitchyard {
   databaseUrl: string;
   /** Every route the HTTP API serves, with its permission. */
   routes: readonly RouteEntry[];
+  /** True when the consumer groups run in a thread of their own (SWITCHYARD_CONSUMER_THREAD). */
+  consumerThread: boolean;
   /** Resolves once consumer `group` has handled every event committed before the call. */
   drain(group: string): Promise<void>;
   /** Stops taking requests, lets in-flight ones finish, stops consumers, then the database. */
@@ -81,6 +90,7 @@ export function modulesFor(
   secretKey: Buffer,
   announce: (message: string) => void,
   fcmServiceAccount?: FcmServiceAccount,
+  mailCapture?: MailCapture,
 ) {
   return serviceModules({
     activityEventTypes: config.activityEventTypes,
@@ -118,6 +128,7 @@ export function modulesFor(
         config.delivery.webhookSecret ??
         createHmac('sha256', secretKey).update('switchyard webhook signing').digest('base64url'),
       allowPrivateTargets: config.delivery.allowPrivateTargets,
+      ...(mailCapture ? { mailCapture } : {}),
     },
   });
 }
@@ -177,7 +188,7 @@ export async function resolveSecretKey(config: Config): Promise<Buffer> {
   }
 }
 
-async function openCache(config: Config, metrics: Metrics, log: Logger): Promise<Cache> {
+export async function openCache(config: Config, metrics: Metrics, log: Logger): Promise<Cache> {
   if (!config.redisUrl) return createMemoryCache({ metrics });
   const { createRedisCache } = await import('@switchyard/cache/redis');
   return createRedisCache({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, metrics, log });
@@ -252,11 +263,38 @@ export async function createBus(config: BusConfig, pool: Pool, log: Logger): Pro
   });
 }
 
+/** Subscribes the groups of the `names` services on `bus`, counted; returns each service's groups. */
+export function subscribeServices(
+  services: Record<ServiceName, ServiceModule>,
+  names: readonly ServiceName[],
+  depsOf: (name: ServiceName) => ServiceDeps,
+  bus: Bus,
+  counter: HandledCounter,
+): { name: string; groups: string[] }[] {
+  return names.map((name) => {
+    const groups: string[] = [];
+    for (const subscription of services[name].subscriptions?.(depsOf(name)) ?? []) {
+      bus.subscribe(
+        subscription.group,
+        subscription.topics,
+        counter.counted(subscription.handler),
+        subscription.options.batchHandler
+          ? { ...subscription.options, batchHandler: counter.countedBatch(subscription.options.batchHandler) }
+          : subscription.options,
+      );
+      groups.push(subscription.group);
+    }
+    return { name, groups };
+  });
+}
+
 export interface StartOptions {
   /** Where to show a person what they must act on (the setup link); the terminal by default. */
   announce?: (message: string) => void;
   /** Tests move time forward (lockout expiry, token expiry) with their own clock. */
   clock?: Clock;
+  /** The consumer thread stopped unasked (after its error is logged); `switchyard start` exits on it. */
+  onConsumerFailure?: (error: Error) => void;
 }
 
 export async function startSwitchyard(
@@ -266,31 +304,65 @@ export async function startSwitchyard(
 ): Promise<RunningSwitchyard> {
   const processLog = log.child({ service: 'switchyard' });
   const announce = options.announce ?? ((message: string) => process.stdout.write(`\n${message}\n\n`));
+  const clock = options.clock ?? systemClock;
   const secretKey = await resolveSecretKey(config);
   const database = await openDatabase(config, processLog);
   const metrics = createMetrics();
   let cache: Cache | undefined;
+  let bus: Bus | undefined;
+  let mailCapture: MailCapture | undefined;
   try {
     const sets = migrationSets(config);
     await migrate(database.pool, sets, processLog);
     const migrationsApplied = await createMigrationCheck(database.pool, sets);
 
-    const bus = await createBus(config.bus, database.pool, log.child({ service: 'bus' }));
     cache = await openCache(config, metrics, log.child({ service: 'cache' }));
     const openedCache = cache;
-    const services = modulesFor(
-      config,
-      secretKey,
-      announce,
-      await readFcmServiceAccount(config.delivery.fcmServiceAccount),
-    );
+    const fcmServiceAccount = await readFcmServiceAccount(config.delivery.fcmServiceAccount);
+    // Which services consume is a property of the modules, not of their settings.
+    const inventory = modulesFor(config, secretKey, () => {});
+    const consumerServices = config.services.filter((name) => inventory[name].subscriptions);
+    // A test's clock is a function, which cannot cross to another thread: such a run consumes here.
+    const threaded = config.consumerThread && options.clock === undefined && consumerServices.length > 0;
+    // The dev inbox is served here, so the capture must live here too; the worker sends to it.
+    if (threaded && config.services.includes('delivery') && !config.delivery.smtpUrl) {
+      mailCapture = await startMailCapture({ port: 0 });
+      processLog.info(
+        { smtp: mailCapture.url },
+        'no SMTP_URL: mail is captured and shown at /api/v1/dev/mail',
+      );
+    }
+    const services = modulesFor(config, secretKey, announce, fcmServiceAccount, mailCapture);
+    const recorder = createOverviewRecorder(clock);
+    const consumerThread = threaded
+      ? createConsumerThreadBus({
+          data: {
+            config: mailCapture
+              ? { ...config, delivery: { ...config.delivery, smtpUrl: mailCapture.url } }
+              : config,
+            logLevel: log.level,
+            secretKey,
+            fcmServiceAccount,
+            databaseUrl: database.url,
+          },
+          sharedCache: config.redisUrl ? undefined : openedCache,
+          log: processLog,
+          onHandled: (count) => recorder.ring.add('handled', count, clock().getTime()),
+          onFailure: (error) => {
+            processLog.fatal({ err: error }, 'the consumer thread failed: events wait in the outbox');
+            options.onConsumerFailure?.(error);
+          },
+        })
+      : undefined;
+    bus = consumerThread ?? (await createBus(config.bus, database.pool, log.child({ service: 'bus' })));
+    const openedBus = bus;
     const clients: ServiceClients = {};
     const depsOf = (name: string): ServiceDeps => ({
       db: database.pool,
       log: log.child({ service: name }),
-      clock: options.clock ?? systemClock,
+      clock,
       ids: uuidV7,
-      bus,
+      bus: openedBus,
       cache: openedCache,
       metrics,
       clients,
@@ -321,62 +393,53 @@ export async function startSwitchyard(
 
     for (const name of config.services) services[name].plugins?.(app, depsOf(name));
     registerDeadLetterRoutes(app, database.pool);
-    const recorder = createOverviewRecorder(options.clock ?? systemClock);
-    const subscribed: { name: string; groups: string[] }[] = [];
-    for (const name of config.services) {
-      const service = services[name];
-      const deps = depsOf(name);
-      await service.routes?.(app, deps);
-      const groups: string[] = [];
-      for (const subscription of service.subscriptions?.(deps) ?? []) {
-        bus.subscribe(
-          subscription.group,
-          subscription.topics,
-          recorder.counted(subscription.handler),
-          subscription.options.batchHandler
-            ? {
-                ...subscription.options,
-                batchHandler: recorder.countedBatch(subscription.options.batchHandler),
-              }
-            : subscription.options,
-        );
-        groups.push(subscription.group);
-      }
-      subscribed.push({ name, groups });
+    for (const name of config.services) await services[name].routes?.(app, depsOf(name));
+    let subscribed: { name: string; groups: string[] }[];
+    if (consumerThread) {
+      await consumerThread.start();
+      metrics.linked.push(() => consumerThread.metrics());
+      subscribed = consumerThread.subscribed;
+    } else {
+      subscribed = subscribeServices(services, config.services, depsOf, openedBus, recorder);
+      await openedBus.start();
     }
     const stopOverview = registerOverviewRoutes(app, recorder, {
       pool: database.pool,
-      bus,
-      clock: options.clock ?? systemClock,
+      bus: openedBus,
+      clock,
       version,
       mode: runtimeMode({
-        busKind: bus.kind,
+        busKind: openedBus.kind,
         redis: config.redisUrl !== undefined,
         allServices: SERVICE_NAMES.every((name) => config.services.includes(name)),
       }),
-      startedAt: (options.clock ?? systemClock)(),
+      startedAt: clock(),
       checks,
       services: subscribed,
     });
 
-    await bus.start();
     const url = await app.listen({ port: config.port, host: config.host });
     for (const name of names)
       await services[name].start?.(depsOf(name), { url, server: app.server, authenticate });
-    processLog.info({ url, services: config.services, version }, 'switchyard started');
+    processLog.info(
+      { url, services: config.services, version, consumerThread: consumerThread !== undefined },
+      'switchyard started',
+    );
 
     let closing: Promise<void> | undefined;
     return {
       url,
       databaseUrl: database.url,
       routes: routeTable(app),
-      drain: (group) => bus.drain(group),
+      consumerThread: consumerThread !== undefined,
+      drain: (group) => openedBus.drain(group),
       close() {
         closing ??= (async () => {
           await app.close();
           stopOverview();
-          await bus.stop();
+          await openedBus.stop();
           for (const name of names) await services[name].close?.();
+          await mailCapture?.close();
           await openedCache.close();
           await database.close();
           processLog.info('switchyard stopped');
@@ -385,6 +448,8 @@ export async function startSwitchyard(
       },
     };
   } catch (error) {
+    await bus?.stop().catch(() => {});
+    await mailCapture?.close().catch(() => {});
     await cache?.close().catch(() => {});
     await database.close().catch(() => {});
     throw error;

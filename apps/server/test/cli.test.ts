@@ -51,6 +51,11 @@ describe('switchyard CLI', () => {
       [{ NODE_ENV: 'staging' }, [], /^switchyard: NODE_ENV: expected one of development, production, test/],
       [{ LOG_LEVEL: 'loud' }, [], /^switchyard: LOG_LEVEL: /],
       [
+        { SWITCHYARD_CONSUMER_THREAD: 'yes' },
+        [],
+        /^switchyard: SWITCHYARD_CONSUMER_THREAD: expected one of on, off/,
+      ],
+      [
         { NODE_ENV: 'production' },
         [],
         /^switchyard: SWITCHYARD_SECRET_KEY: expected a random secret of at least 32/,
