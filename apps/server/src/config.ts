@@ -39,8 +39,10 @@ export interface Config {
   gateway: GatewayConfig;
   delivery: DeliveryConfig;
   /**
-   * SWITCHYARD_CONSUMER_THREAD (`on` | `off`): a process that serves the API and runs consumer groups runs
-   * the groups in a thread of their own, so delivery work never queues behind requests or they behind it.
+   * SWITCHYARD_CONSUMER_THREAD (`on` | `off`, default off): a process that serves the API and runs consumer
+   * groups runs the groups in a thread of their own, so delivery work never queues behind requests or
+   * they behind it. Off by default: on two cores it raised accepted/s but slowed delivery at a steady
+   * 500/s (docs/BENCHMARKS.md).
    */
   consumerThread: boolean;
 }
@@ -442,6 +444,6 @@ export function readConfig(env: Env, servicesFlag?: string): Config {
     redisKeyPrefix: redisKeyPrefix(env),
     gateway: gatewayConfig(env),
     delivery: deliveryConfig(env, nodeEnv),
-    consumerThread: oneOf(env, 'SWITCHYARD_CONSUMER_THREAD', ['on', 'off'] as const, 'on') === 'on',
+    consumerThread: oneOf(env, 'SWITCHYARD_CONSUMER_THREAD', ['on', 'off'] as const, 'off') === 'on',
   };
 }

@@ -34,13 +34,16 @@ async function metricsText(base: string): Promise<string> {
   return String(response.body);
 }
 
-describe('consumer thread (the default): consumer groups run beside the request thread', () => {
+describe('SWITCHYARD_CONSUMER_THREAD=on: consumer groups run beside the request thread', () => {
   let database: TestDatabase;
   let server: RunningSwitchyard;
 
   before(async () => {
     database = await createTestDatabase('consumer_thread');
-    server = await startSwitchyard(testConfig(database.url), silentLogger());
+    server = await startSwitchyard(
+      testConfig(database.url, { SWITCHYARD_CONSUMER_THREAD: 'on' }),
+      silentLogger(),
+    );
   });
   after(async () => {
     await server?.close();
@@ -116,7 +119,7 @@ describe('consumer thread (the default): consumer groups run beside the request 
   });
 });
 
-describe('SWITCHYARD_CONSUMER_THREAD=off, and a test clock: consumers run on the request thread', () => {
+describe('by default, off, and with a test clock: consumers run on the request thread', () => {
   let database: TestDatabase;
 
   before(async () => {
@@ -127,14 +130,19 @@ describe('SWITCHYARD_CONSUMER_THREAD=off, and a test clock: consumers run on the
   });
 
   for (const [why, env, options] of [
+    ['the default', {}, {}],
     ['off', { SWITCHYARD_CONSUMER_THREAD: 'off' }, {}],
-    ['a clock, which cannot cross threads', {}, { clock: testClock().clock }],
+    [
+      'on and a clock, which cannot cross threads',
+      { SWITCHYARD_CONSUMER_THREAD: 'on' },
+      { clock: testClock().clock },
+    ],
   ] as const) {
     it(`with ${why}, delivers all the same`, async () => {
       const server = await startSwitchyard(testConfig(database.url, env), silentLogger(), options);
       try {
         assert.equal(server.consumerThread, false);
-        const to = `here-${why.length}@example.com`;
+        const to = `${why.replace(/\W+/g, '-')}@example.com`;
         const mail = await sendAndCapture(server.url, to, `On the request thread (${why})`);
         assert.equal(mail.subject, `On the request thread (${why})`);
       } finally {
