@@ -571,8 +571,8 @@ async function startSwitchyard(
     await mkdir(options.cpuProfDir, { recursive: true });
     nodeArgs = [
       '--cpu-prof',
+      // Node's default names carry the thread id: the consumer thread writes a profile of its own.
       `--cpu-prof-dir=${options.cpuProfDir}`,
-      `--cpu-prof-name=switchyard-notifications-${Date.now()}.cpuprofile`,
     ];
   }
   say(`starting Switchyard (apps/server/src/main.ts start, SMTP_URL ${sink.url})`);
