@@ -3,7 +3,12 @@
 // Kafka and RabbitMQ), beside Kafka's own producer benchmark (ProducerPerformance) on the same broker as
 // the ceiling.
 //
-//   node_modules/.bin/node bench/bus.ts [--events N] [--adapters postgres,kafka,rabbitmq] [...]
+// As in the server, where request handlers append on the request thread while the consumer groups (and
+// with them a broker bus's relay) run in a worker thread, the appends run in a writer thread of their own
+// (bench/bus-writer.ts, with its own pool; commits linked across threads), and this thread runs the bus,
+// counts and reports. `--one-thread` appends on the bus's thread instead, as the server did before.
+//
+//   node_modules/.bin/node bench/bus.ts [--events N] [--adapters postgres,kafka,rabbitmq] [--one-thread] [...]
 //
 // Exit status: 0 when the run completed (whether or not the aims were met), 1 when something broke: a
 // server could not be reached, an adapter failed, or events were lost.
@@ -13,29 +18,29 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import {
-  appendToOutbox,
   type Bus,
   busMigrations,
-  type CloudEvent,
   createBrokerBus,
-  createEvent,
+  linkOutboxCommitsAcrossThreads,
   type Transport,
   type TransportMessage,
 } from '@switchyard/bus';
 import { createKafkaTransport } from '@switchyard/bus-kafka';
 import { createPostgresBus, postgresBusMigrations } from '@switchyard/bus-postgres';
 import { createRabbitTransport } from '@switchyard/bus-rabbitmq';
-import {
-  createLogger,
-  createPool,
-  migrate,
-  type Pool,
-  systemClock,
-  uuidV7,
-  withTransaction,
-} from '@switchyard/kernel';
+import { createLogger, createPool, migrate, type Pool, systemClock, uuidV7 } from '@switchyard/kernel';
 import { createTestDatabase, type TestDatabase } from '@switchyard/testing';
 import { createTestVhost, type TestVhost } from '@switchyard/testing/rabbitmq';
+import {
+  type AppendWindow,
+  appendAll,
+  type BenchData,
+  DATA_BYTES,
+  nowMs,
+  PADS,
+  startWriterThread,
+  TOPIC,
+} from './bus-append.ts';
 import { codeVersion } from './code-version.ts';
 import { type CpuUse, measureCpu } from './cpu.ts';
 import {
@@ -48,14 +53,12 @@ import {
 const ADAPTERS = ['postgres', 'kafka', 'rabbitmq'] as const;
 type Adapter = (typeof ADAPTERS)[number];
 
-const TOPIC = 'bench-events';
 const GROUP = 'bench-consumer';
-const SOURCE = '/switchyard/bench';
-const DATA_BYTES = 1024;
 /** The settings apps/server/src/server.ts gives each bus. */
 const POSTGRES_BATCH_SIZE = 100;
 const RELAY_BATCH_SIZE = 500;
 const POLL_INTERVAL_MS = 500;
+/** Each thread's pool (the server's request thread keeps one of 20). */
 const POOL_SIZE = 20;
 /** Give up on a path when no event was handled for this long. */
 const STALL_MS = 60_000;
@@ -72,6 +75,8 @@ const USAGE = `Usage: node_modules/.bin/node bench/bus.ts [options]
   --concurrency <n>    the subscription's concurrency (default 4)
   --partitions <n>     partitions of the Kafka topics (default 8)
   --rate <n>           append at most n events/s (default: as fast as appends go)
+  --one-thread         append on the bus's thread (relay and consumer) rather than in a writer thread of
+                       this process with its own pool, which is how the server runs (the default)
   --kafka <host:port>  use this Kafka broker instead of starting one (scripts/kafka, temporary directory)
   --no-ceiling         skip ProducerPerformance and the transport-only publish run
 `;
@@ -86,15 +91,10 @@ interface Options {
   concurrency: number;
   partitions: number;
   rate: number | undefined;
+  /** Append on the bus's thread rather than in a writer thread. */
+  oneThread: boolean;
   kafka: string | undefined;
   ceiling: boolean;
-}
-
-interface BenchData {
-  seq: number;
-  /** Milliseconds since the epoch (fractional) when the event's batch was appended. */
-  sentAt: number;
-  pad: string;
 }
 
 interface Latencies {
@@ -174,6 +174,7 @@ function parseOptions(argv: string[]): Options | null {
       concurrency: { type: 'string', default: '4' },
       partitions: { type: 'string', default: '8' },
       rate: { type: 'string' },
+      'one-thread': { type: 'boolean', default: false },
       kafka: { type: 'string' },
       'no-ceiling': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -202,6 +203,7 @@ function parseOptions(argv: string[]): Options | null {
     concurrency: positive('concurrency', values.concurrency, 256),
     partitions: positive('partitions', values.partitions, 1024),
     rate: values.rate === undefined ? undefined : positive('rate', values.rate, 10_000_000),
+    oneThread: values['one-thread'],
     kafka: values.kafka,
     ceiling: !values['no-ceiling'],
   };
@@ -209,11 +211,6 @@ function parseOptions(argv: string[]): Options | null {
 
 function checkInterrupted(): void {
   if (interrupt.signal.aborted) throw new BenchError('interrupted');
-}
-
-/** Wall-clock milliseconds with sub-millisecond resolution (both ends of a latency are in this process). */
-function nowMs(): number {
-  return performance.timeOrigin + performance.now();
 }
 
 function unique(): string {
@@ -232,23 +229,6 @@ async function findPids(parts: string[]): Promise<number[]> {
 }
 
 // ---- events ------------------------------------------------------------------------------------------------
-
-/** A pad of base64 text (hardly compressible, like real payloads) that makes each event's data 1 KB of JSON. */
-function makePad(seed: number): string {
-  const sample: BenchData = { seq: 1_000_000, sentAt: nowMs(), pad: '' };
-  const length = Math.max(0, DATA_BYTES - Buffer.byteLength(JSON.stringify(sample)));
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  let state = seed * 2_654_435_761 + 1;
-  let pad = '';
-  for (let i = 0; i < length; i++) {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    pad += alphabet[state % 64];
-  }
-  return pad;
-}
-
-/** 256 different pads, so neither the broker's compression nor TOAST sees one repeated value. */
-const PADS = Array.from({ length: 256 }, (_, index) => makePad(index + 1));
 
 function isBenchData(value: unknown): value is BenchData {
   if (typeof value !== 'object' || value === null) return false;
@@ -303,40 +283,6 @@ function percentiles(values: Float64Array): Latencies {
   const at = (q: number) =>
     sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1] ?? Number.NaN };
-}
-
-/**
- * Appends `options.events` events in transactions of `options.batch`, `options.writers` transactions at
- * a time (at most `options.rate` events/s when given). Each event's `sentAt` is taken just before its
- * batch is appended.
- */
-async function appendAll(pool: Pool, options: Options): Promise<{ startedAt: number; endedAt: number }> {
-  const deps = { clock: systemClock, ids: uuidV7, source: SOURCE };
-  const startedAt = nowMs();
-  let next = 0;
-  async function writer(): Promise<void> {
-    for (;;) {
-      const first = next;
-      if (first >= options.events) return;
-      next += options.batch;
-      checkInterrupted();
-      if (options.rate !== undefined) {
-        const due = startedAt + (first / options.rate) * 1000;
-        const wait = due - nowMs();
-        if (wait > 0) await sleep(wait);
-      }
-      const sentAt = nowMs();
-      const events: CloudEvent[] = [];
-      for (let seq = first; seq < Math.min(options.events, first + options.batch); seq++) {
-        const key = `key-${seq % options.keys}`;
-        const data: BenchData = { seq, sentAt, pad: PADS[seq % PADS.length] ?? '' };
-        events.push(createEvent({ type: 'bench.event', subject: key, data, partitionKey: key }, {}, deps));
-      }
-      await withTransaction(pool, (tx) => appendToOutbox(tx, TOPIC, events));
-    }
-  }
-  await Promise.all(Array.from({ length: options.writers }, writer));
-  return { startedAt, endedAt: nowMs() };
 }
 
 /** Resolves when every event was handled; false when nothing moved for STALL_MS (or on Ctrl-C). */
@@ -528,6 +474,11 @@ async function runPath(
     });
     cleanup.push(() => pool.end());
     await migrate(pool, [busMigrations, postgresBusMigrations], log);
+    if (!options.oneThread) {
+      // The writer thread's commits must wake this thread's readers (relay, consumer) at once.
+      const unlinkCommits = linkOutboxCommitsAcrossThreads();
+      cleanup.push(async () => unlinkCommits());
+    }
 
     const deps = { pool, log, clock: systemClock, ids: uuidV7 };
     const cpuPids: Record<string, number[]> = { 'bench process (bus)': [process.pid] };
@@ -590,12 +541,35 @@ async function runPath(
     await bus.start();
     cleanup.push(() => bus.stop());
 
+    let append: () => Promise<AppendWindow>;
+    if (options.oneThread) {
+      append = () => appendAll(pool, options, interrupt.signal);
+    } else {
+      const writer = await startWriterThread(
+        {
+          databaseUrl: db.url,
+          poolSize: POOL_SIZE,
+          options: {
+            events: options.events,
+            batch: options.batch,
+            writers: options.writers,
+            keys: options.keys,
+            rate: options.rate,
+          },
+        },
+        interrupt.signal,
+      );
+      cleanup.push(() => writer.stop());
+      append = () => writer.append();
+    }
+
     say(
-      `${adapter}: appending ${options.events} events of ${DATA_BYTES} bytes in transactions of ${options.batch}`,
+      `${adapter}: appending ${options.events} events of ${DATA_BYTES} bytes in transactions of ${options.batch} ` +
+        `on the ${appendThread(options)}`,
     );
     const cpu = await measureCpu({ pids: cpuPids, database: db.name });
     const relay = adapter === 'postgres' ? undefined : watchRelay(pool, adapter);
-    const appended = await appendAll(pool, options);
+    const appended = await append();
     await relay?.setTarget();
     say(
       `${adapter}: appended in ${fixed((appended.endedAt - appended.startedAt) / 1000, 2)} s; ` +
@@ -696,6 +670,17 @@ function ms(value: number): string {
   return value < 10 ? fixed(value, 1) : fixed(value);
 }
 
+/** Which thread appends: `writer thread` (the default) or `bus thread` (--one-thread). */
+function appendThread(options: Options): string {
+  return options.oneThread ? 'bus thread' : 'writer thread';
+}
+
+function topologyLine(options: Options): string {
+  return options.oneThread
+    ? `appends: ${appendThread(options)} (--one-thread: on the event loop of the relay and consumer)`
+    : `appends: ${appendThread(options)} (a worker thread with its own pool; the bus runs on the main thread)`;
+}
+
 /**
  * A group below zero lost a process during the window (an idle pool connection closed, say): its CPU time
  * left /proc with it, so that group reads low and "other processes" high by as much.
@@ -784,6 +769,7 @@ function printReport(
     `${fixed(options.events)} events of ${DATA_BYTES} bytes of data, appended in transactions of ${options.batch} by ${options.writers} writer(s), ` +
       `${options.keys} partition keys, subscription concurrency ${options.concurrency}, ` +
       `${options.partitions} Kafka partitions${options.rate ? `, appends limited to ${fixed(options.rate)}/s` : ''}`,
+    topologyLine(options),
     `node ${process.version}, ${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}`,
     `load average (1, 5, 15 min) at start ${startLoad}, at end ${loadAverage()}`,
     `code: ${startVersion} at start, ${codeVersion()} at end`,
