@@ -3,12 +3,12 @@
 // Kafka and RabbitMQ), beside Kafka's own producer benchmark (ProducerPerformance) on the same broker as
 // the ceiling.
 //
-// As in the server, where request handlers append on the request thread while the consumer groups (and
-// with them a broker bus's relay) run in a worker thread, the appends run in a writer thread of their own
-// (bench/bus-writer.ts, with its own pool; commits linked across threads), and this thread runs the bus,
-// counts and reports. `--one-thread` appends on the bus's thread instead, as the server did before.
+// As in the server by default, the appends run on the bus's thread (relay and consumer). With
+// `--writer-thread` they run in a writer thread of their own (bench/bus-writer.ts, with its own pool;
+// commits linked across threads), as the server's request thread does beside its consumer thread
+// (SWITCHYARD_CONSUMER_THREAD=on); this thread then runs the bus, counts and reports.
 //
-//   node_modules/.bin/node bench/bus.ts [--events N] [--adapters postgres,kafka,rabbitmq] [--one-thread] [...]
+//   node_modules/.bin/node bench/bus.ts [--events N] [--adapters postgres,kafka,rabbitmq] [--writer-thread] [...]
 //
 // Exit status: 0 when the run completed (whether or not the aims were met), 1 when something broke: a
 // server could not be reached, an adapter failed, or events were lost.
@@ -75,8 +75,8 @@ const USAGE = `Usage: node_modules/.bin/node bench/bus.ts [options]
   --concurrency <n>    the subscription's concurrency (default 4)
   --partitions <n>     partitions of the Kafka topics (default 8)
   --rate <n>           append at most n events/s (default: as fast as appends go)
-  --one-thread         append on the bus's thread (relay and consumer) rather than in a writer thread of
-                       this process with its own pool, which is how the server runs (the default)
+  --writer-thread      append in a writer thread of this process with its own pool, as the server does
+                       with SWITCHYARD_CONSUMER_THREAD=on (default: on the bus's thread, as by default)
   --kafka <host:port>  use this Kafka broker instead of starting one (scripts/kafka, temporary directory)
   --no-ceiling         skip ProducerPerformance and the transport-only publish run
 `;
@@ -174,7 +174,7 @@ function parseOptions(argv: string[]): Options | null {
       concurrency: { type: 'string', default: '4' },
       partitions: { type: 'string', default: '8' },
       rate: { type: 'string' },
-      'one-thread': { type: 'boolean', default: false },
+      'writer-thread': { type: 'boolean', default: false },
       kafka: { type: 'string' },
       'no-ceiling': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -203,7 +203,7 @@ function parseOptions(argv: string[]): Options | null {
     concurrency: positive('concurrency', values.concurrency, 256),
     partitions: positive('partitions', values.partitions, 1024),
     rate: values.rate === undefined ? undefined : positive('rate', values.rate, 10_000_000),
-    oneThread: values['one-thread'],
+    oneThread: !values['writer-thread'],
     kafka: values.kafka,
     ceiling: !values['no-ceiling'],
   };
@@ -670,15 +670,15 @@ function ms(value: number): string {
   return value < 10 ? fixed(value, 1) : fixed(value);
 }
 
-/** Which thread appends: `writer thread` (the default) or `bus thread` (--one-thread). */
+/** Which thread appends: `bus thread` (the default) or `writer thread` (--writer-thread). */
 function appendThread(options: Options): string {
   return options.oneThread ? 'bus thread' : 'writer thread';
 }
 
 function topologyLine(options: Options): string {
   return options.oneThread
-    ? `appends: ${appendThread(options)} (--one-thread: on the event loop of the relay and consumer)`
-    : `appends: ${appendThread(options)} (a worker thread with its own pool; the bus runs on the main thread)`;
+    ? `appends: ${appendThread(options)} (on the event loop of the relay and consumer)`
+    : `appends: ${appendThread(options)} (--writer-thread: a worker thread with its own pool; the bus runs on the main thread)`;
 }
 
 /**
