@@ -4,8 +4,13 @@ import { join } from 'node:path';
 import { type Bus, busMigrations, createBrokerBus, registerDeadLetterRoutes } from '@switchyard/bus';
 import { createPostgresBus, postgresBusMigrations } from '@switchyard/bus-postgres';
 import { type Cache, createMemoryCache } from '@switchyard/cache';
-import type { ServiceModule } from '@switchyard/contracts';
-import { can, type ServiceClients, type ServiceDeps, SOURCE_TOPICS } from '@switchyard/contracts';
+import {
+  can,
+  type ServiceClients,
+  type ServiceDeps,
+  type ServiceModule,
+  SOURCE_TOPICS,
+} from '@switchyard/contracts';
 import { type FcmServiceAccount, type MailCapture, startMailCapture } from '@switchyard/delivery';
 import {
   type Clock,
