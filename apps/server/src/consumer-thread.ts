@@ -11,7 +11,7 @@
  * across threads), metrics (merged into this thread's `/metrics`) and the overview's throughput.
  */
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import type { Bus, GroupLag } from '@switchyard/bus';
+import { type Bus, type GroupLag, linkOutboxCommitsAcrossThreads } from '@switchyard/bus';
 import { type Cache, serveCache } from '@switchyard/cache';
 import type { FcmServiceAccount } from '@switchyard/delivery';
 import type { Logger, MetricsSnapshot } from '@switchyard/kernel';
@@ -69,6 +69,7 @@ export function createConsumerThreadBus(options: ConsumerThreadOptions): Consume
   const { log } = options;
   let worker: Worker | undefined;
   let stopServingCache = () => {};
+  let unlinkCommits = () => {};
   let nextId = 1;
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   const subscribed: { name: string; groups: string[] }[] = [];
@@ -97,6 +98,8 @@ export function createConsumerThreadBus(options: ConsumerThreadOptions): Consume
     },
     async start() {
       if (worker) throw new Error('the consumer thread is already running');
+      // This thread's commits (the requests') must wake the worker's consumers, not wait for their poll.
+      unlinkCommits = linkOutboxCommitsAcrossThreads();
       let cachePort: MessagePort | undefined;
       if (options.sharedCache) {
         const channel = new MessageChannel();
@@ -139,6 +142,7 @@ export function createConsumerThreadBus(options: ConsumerThreadOptions): Consume
         started.on('exit', (code) => {
           worker = undefined;
           stopServingCache();
+          unlinkCommits();
           failed(new Error(`the consumer thread exited (code ${code}) without being asked to`));
         });
       });
