@@ -324,11 +324,12 @@ export async function startSwitchyard(
     cache = await openCache(config, metrics, log.child({ service: 'cache' }));
     const openedCache = cache;
     const fcmServiceAccount = await readFcmServiceAccount(config.delivery.fcmServiceAccount);
-    // Which services consume is a property of the modules, not of their settings.
-    const inventory = modulesFor(config, secretKey, () => {});
-    const consumerServices = config.services.filter((name) => inventory[name].subscriptions);
     // A test's clock is a function, which cannot cross to another thread: such a run consumes here.
-    const threaded = config.consumerThread && options.clock === undefined && consumerServices.length > 0;
+    // Which services consume is a property of the modules, not of their settings.
+    const threaded =
+      config.consumerThread &&
+      options.clock === undefined &&
+      config.services.some((name) => modulesFor(config, secretKey, () => {})[name].subscriptions);
     // The dev inbox is served here, so the capture must live here too; the worker sends to it.
     if (threaded && config.services.includes('delivery') && !config.delivery.smtpUrl) {
       mailCapture = await startMailCapture({ port: 0 });
