@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   addSubscription,
   BatchFailure,
@@ -44,6 +45,13 @@ export interface PostgresBusOptions {
 
 /** The least time between a pass that found nothing and the next pass of the same group. */
 const EMPTY_PASS_SPACING_MS = 10;
+/**
+ * The least time from the start of a pass that read less than a batch to the start of the group's next
+ * pass. Under steady load each commit wakes every group of its topic, and a group that went again at once
+ * made a pass, with its transaction and offset write, for every commit or two; waiting lets a pass take
+ * what many commits brought. A full pass is followed at once: a backlog is not held back.
+ */
+const PARTIAL_PASS_PERIOD_MS = 50;
 /** At most this often a pass that only passed over events writes the group's offset. */
 const OFFSET_SAVE_INTERVAL_MS = 1_000;
 
@@ -198,14 +206,19 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
     let failures = 0;
     while (active) {
       try {
+        const startedMs = performance.now();
         const dealt = await pass(state);
         if (dealt !== null) options.onPass?.(state.subscription.group, dealt);
         failures = 0;
-        if (dealt !== null && dealt > 0) continue;
+        if (dealt !== null && dealt > 0) {
+          const restMs = PARTIAL_PASS_PERIOD_MS - (performance.now() - startedMs);
+          if (dealt < options.batchSize && restMs > 0) await sleep(restMs);
+          continue;
+        }
         // Nothing to read yet (often: an older transaction still open hides what was committed since).
         // Every commit wakes every group of its topic, so without a pause a busy system would spin
         // through empty passes; after one, the next waits a moment and takes what came meanwhile.
-        await new Promise((resolve) => setTimeout(resolve, EMPTY_PASS_SPACING_MS));
+        await sleep(EMPTY_PASS_SPACING_MS);
         await state.waker.wait(options.pollIntervalMs);
       } catch (error) {
         if (!active) break;
