@@ -3,15 +3,16 @@ import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '@switchyard/testing';
 import { createTestRedisPrefix, TEST_REDIS_URL, type TestRedisPrefix } from '@switchyard/testing/redis';
 import { Redis } from 'ioredis';
-import { io, type Socket } from 'socket.io-client';
-import { adminCall, bearer, userWithRole } from './helpers.ts';
+import type { Socket } from 'socket.io-client';
+import { adminCall, userWithRole } from './helpers.ts';
+import {
+  connectSocket,
+  type InboxItem,
+  type InboxStream,
+  nextStreamItem,
+  openInboxStream,
+} from './inbox-clients.ts';
 import { type ServerProcess, startServerProcess } from './process.ts';
-
-interface InboxItem {
-  id: string;
-  request_id: string | null;
-  title: string | null;
-}
 
 async function stop(server: ServerProcess | undefined): Promise<void> {
   if (!server || server.child.exitCode !== null) return;
@@ -28,54 +29,11 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
   }
 }
 
-async function connectSocket(base: string, token: string): Promise<Socket> {
-  const socket = io(base, { path: '/socket.io', auth: { token }, forceNew: true, reconnection: false });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  return socket;
-}
-
-/** The items of `count` `event: notification` frames, read after `: connected` (sent once subscribed). */
-async function openStream(base: string, token: string) {
-  const controller = new AbortController();
-  const response = await fetch(`${base}/api/v1/inbox/stream`, {
-    headers: bearer(token),
-    signal: controller.signal,
-  });
-  assert.equal(response.status, 200);
-  assert.ok(response.body);
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  async function frame(): Promise<string> {
-    for (;;) {
-      const end = buffer.indexOf('\n\n');
-      if (end >= 0) {
-        const text = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        return text;
-      }
-      const chunk = await reader.read();
-      if (chunk.done) assert.fail('the stream ended');
-      buffer += chunk.value;
-    }
-  }
-  assert.equal(await frame(), ': connected');
-  return {
-    async items(count: number): Promise<InboxItem[]> {
-      const items: InboxItem[] = [];
-      while (items.length < count) {
-        const text = await frame();
-        const data = text.split('\n').find((line) => line.startsWith('data: '));
-        if (text.startsWith('event: notification\n') && data) {
-          items.push(JSON.parse(data.slice('data: '.length)) as InboxItem);
-        }
-      }
-      return items;
-    },
-    close: () => controller.abort(),
-  };
+/** The items of the next `count` notification frames of an open stream. */
+async function streamItems(stream: InboxStream, count: number): Promise<InboxItem[]> {
+  const items: InboxItem[] = [];
+  while (items.length < count) items.push(await nextStreamItem(stream));
+  return items;
 }
 
 function socketItems(socket: Socket, count: number): Promise<InboxItem[]> {
@@ -132,10 +90,10 @@ describe('the live inbox across two server processes on one Redis', () => {
   it("pushes items dispatched on either process to the user's sockets and streams on both", async () => {
     const member = await userWithRole(a.url, 'member');
     const token = member.access_token;
-    const onB = await connectSocket(b.url, token);
-    const streamOnB = await openStream(b.url, token);
-    const secondOnB = await connectSocket(b.url, token);
-    const onA = await connectSocket(a.url, token);
+    const onB = await connectSocket(b.url, { auth: { token } });
+    const streamOnB = await openInboxStream(b.url, token);
+    const secondOnB = await connectSocket(b.url, { auth: { token } });
+    const onA = await connectSocket(a.url, { auth: { token } });
     try {
       // Three connections on B, one on A: each process subscribes once, however many connections it has.
       assert.equal(await subscribers(member.user.id), 2);
@@ -146,7 +104,7 @@ describe('the live inbox across two server processes on one Redis', () => {
       const received = Promise.all([
         socketItems(onB, count),
         socketItems(secondOnB, count),
-        streamOnB.items(count),
+        streamItems(streamOnB, count),
         socketItems(onA, count),
       ]);
       const sent: string[] = [];
