@@ -3,7 +3,14 @@ import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, silentLogger, type TestDatabase } from '@switchyard/testing';
 import type { Overview } from '../src/overview.ts';
 import { type RunningSwitchyard, startSwitchyard } from '../src/server.ts';
-import { adminCall, testClock, testConfig, until } from './helpers.ts';
+import { adminCall, testClock, testConfig, until, userWithRole } from './helpers.ts';
+import {
+  connectSocket,
+  nextSocketItem,
+  nextStreamItem,
+  openInboxStream,
+  sendInApp,
+} from './inbox-clients.ts';
 
 interface CapturedMail {
   subject: string;
@@ -34,6 +41,12 @@ async function metricsText(base: string): Promise<string> {
   return String(response.body);
 }
 
+/**
+ * Longer than any test here runs: groups then consume only what a commit woke them for, so a wake-up
+ * that does not cross between the threads fails a test rather than slowing it by one poll.
+ */
+const NO_POLL = { busPollIntervalMs: 3_600_000 };
+
 describe('SWITCHYARD_CONSUMER_THREAD=on: consumer groups run beside the request thread', () => {
   let database: TestDatabase;
   let server: RunningSwitchyard;
@@ -43,6 +56,7 @@ describe('SWITCHYARD_CONSUMER_THREAD=on: consumer groups run beside the request 
     server = await startSwitchyard(
       testConfig(database.url, { SWITCHYARD_CONSUMER_THREAD: 'on' }),
       silentLogger(),
+      NO_POLL,
     );
   });
   after(async () => {
@@ -84,6 +98,24 @@ describe('SWITCHYARD_CONSUMER_THREAD=on: consumer groups run beside the request 
       (overview) => overview.throughput.handled_last_hour > 0,
       'handled events counted from the thread',
     );
+  });
+
+  it("pushes the worker's inbox items live to the request thread's SSE and Socket.IO clients", async () => {
+    const member = await userWithRole(server.url, 'member');
+    const stream = await openInboxStream(server.url, member.access_token);
+    const socket = await connectSocket(server.url, { auth: { token: member.access_token } });
+    try {
+      const fromStream = nextStreamItem(stream);
+      const fromSocket = nextSocketItem(socket);
+      const requestId = await sendInApp(server.url, member.user.id, 'Across threads');
+      for (const item of await Promise.all([fromStream, fromSocket])) {
+        assert.equal(item.request_id, requestId);
+        assert.equal(item.title, 'Across threads');
+      }
+    } finally {
+      stream.close();
+      socket.disconnect();
+    }
   });
 
   it('renders a template created through the API: both threads read one store', async () => {
@@ -139,7 +171,10 @@ describe('by default, off, and with a test clock: consumers run on the request t
     ],
   ] as const) {
     it(`with ${why}, delivers all the same`, async () => {
-      const server = await startSwitchyard(testConfig(database.url, env), silentLogger(), options);
+      const server = await startSwitchyard(testConfig(database.url, env), silentLogger(), {
+        ...NO_POLL,
+        ...options,
+      });
       try {
         assert.equal(server.consumerThread, false);
         const to = `${why.replace(/\W+/g, '-')}@example.com`;
