@@ -285,10 +285,17 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
           ids.length === 0
             ? new Set<string>()
             : new Set(
+                // One probe of the primary key per event. With `event_id = ANY($2)` a table without
+                // statistics yet (its first minute or so) was read as all of the group's rows,
+                // filtered: each pass grew with the table, halving the PostgreSQL path's rate
+                // (docs/BENCHMARKS.md). The LIMIT keeps the planner from turning this into that.
                 (
                   await tx.query<{ event_id: string }>(
-                    `SELECT event_id FROM bus.processed_events
-                      WHERE consumer_group = $1 AND event_id = ANY($2::uuid[])`,
+                    `SELECT done.event_id FROM unnest($2::uuid[]) AS id
+                     CROSS JOIN LATERAL (
+                       SELECT event_id FROM bus.processed_events
+                        WHERE consumer_group = $1 AND event_id = id LIMIT 1
+                     ) AS done`,
                     [group, ids],
                   )
                 ).rows.map((row) => row.event_id),
