@@ -351,7 +351,7 @@ function deliveryConfig(env: Env, nodeEnv: string): DeliveryConfig {
   return {
     smtpUrl: optionalUrl(env, 'SMTP_URL', ['smtp:', 'smtps:'], smtp),
     smtpFallbackUrl: optionalUrl(env, 'SMTP_FALLBACK_URL', ['smtp:', 'smtps:'], smtp),
-    smtpMaxConnections: integer(env, 'SMTP_MAX_CONNECTIONS', 1, 100, 32),
+    smtpMaxConnections: integer(env, 'SMTP_MAX_CONNECTIONS', 1, 100, 64),
     mailFrom,
     fcmServiceAccount: env.SWITCHYARD_FCM_SERVICE_ACCOUNT || undefined,
     fcmUrl: optionalUrl(env, 'SWITCHYARD_FCM_URL', ['http:', 'https:'], 'an http(s):// URL'),

@@ -257,6 +257,14 @@ function registerDevMailRoutes(app: HttpApp, capture: () => Promise<MailCapture 
 }
 
 /**
+ * Email sends at once within a batch, per pooled SMTP connection. A connection takes one message at a
+ * time, so more would only wait in nodemailer's queue; fewer would leave connections idle while a send
+ * waits on a round trip. At 500 mails/s, 4 per connection over 64 connections drained a backlog at
+ * 1,100-1,500 mails/s where 32 connections drained it at 900-1,200 (docs/BENCHMARKS.md, stop 15).
+ */
+const SENDS_PER_SMTP_CONNECTION = 4;
+
+/**
  * Delivery: one worker group per channel taking `notification.delivery.requested` work, sending through
  * the channel's providers (breakers, fallback), and reporting each attempt back on `notifications`.
  */
@@ -286,6 +294,7 @@ export function createDeliveryService(options: DeliveryServiceOptions): ServiceM
           deps,
           senders: { email: lazy('email'), push: lazy('push'), sms: lazy('sms'), webhook: lazy('webhook') },
           isCancelled: isCancelled(deps.cache),
+          sendsAtOnce: { email: options.smtpMaxConnections * SENDS_PER_SMTP_CONNECTION },
         },
         ['email', 'push', 'sms', 'webhook'],
       );

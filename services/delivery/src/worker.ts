@@ -28,9 +28,8 @@ const SOURCE = '/switchyard/delivery';
 export const DELIVERY_RETRY = SOURCE_C_RETRY;
 const MAX_ATTEMPTS = DELIVERY_RETRY.retryDelaysMs.length + 1;
 /**
- * Sends at once within a batch. An SMTP exchange is a few round trips, each waiting its turn on this
- * busy event loop, so it is latency that limits a batch: at 500 mails/s, 128 (over 32 connections) kept
- * up where 64 (over 16) fell behind (docs/BENCHMARKS.md).
+ * Sends at once within a batch, where the service does not set a channel's own figure. A send is a few
+ * round trips, each waiting its turn on this busy event loop, so it is latency that limits a batch.
  */
 const SENDS_PER_BATCH_AT_ONCE = 128;
 /**
@@ -107,6 +106,8 @@ export interface WorkerDeps {
   senders: Partial<Record<Channel, ChannelSender>>;
   /** Whether the request was cancelled after this work was queued. */
   isCancelled(requestId: string): Promise<boolean>;
+  /** Sends at once within a batch, by channel (SENDS_PER_BATCH_AT_ONCE where absent). */
+  sendsAtOnce?: Partial<Record<Channel, number>>;
 }
 
 const WorkCatalog = {
@@ -266,7 +267,7 @@ export function deliverySubscriptions(worker: WorkerDeps, channels: Channel[]) {
         deps.clock(),
       );
       // Sends wait on providers, not on this process: many at once, one at a time per recipient.
-      const queue = createKeyedQueue(SENDS_PER_BATCH_AT_ONCE);
+      const queue = createKeyedQueue(worker.sendsAtOnce?.[channel] ?? SENDS_PER_BATCH_AT_ONCE);
       await Promise.all(
         toSend.map((work) =>
           queue.schedule(work.partitionKey, async () => {
