@@ -76,6 +76,7 @@ export {
   deliverOnce,
   type Outcome,
   type PriorFailure,
+  processedAmong,
   type RawMessage,
   RunnerStoppingError,
 } from './runner.ts';

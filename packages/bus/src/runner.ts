@@ -28,6 +28,25 @@ const noop = async () => {};
  * processed-event row and the handler's writes commit together, so a redelivered event has no effect.
  * Returns false when the event was a duplicate.
  */
+
+/**
+ * Which of `ids` the group has handled already: one probe of the primary key per event. With
+ * `event_id = ANY($2)` a table without statistics yet (its first minute or so) was read as all of the
+ * group's rows, filtered, so each pass grew with the table and the PostgreSQL path ran at half its rate
+ * (docs/BENCHMARKS.md, stop 15). The LIMIT keeps the planner from flattening the probe into that scan.
+ */
+export async function processedAmong(tx: Queryable, group: string, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const result = await tx.query<{ event_id: string }>(
+    `SELECT done.event_id FROM unnest($2::uuid[]) AS id
+     CROSS JOIN LATERAL (
+       SELECT event_id FROM bus.processed_events WHERE consumer_group = $1 AND event_id = id LIMIT 1
+     ) AS done`,
+    [group, ids],
+  );
+  return new Set(result.rows.map((row) => row.event_id));
+}
+
 export async function deliverOnce(
   tx: Queryable,
   group: string,
@@ -281,25 +300,7 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
       let fresh: Set<string>;
       if (exclusiveBatches) {
         const ids = inspected.filter(({ kind }) => kind !== 'foreign').map(({ event }) => event.id);
-        const done =
-          ids.length === 0
-            ? new Set<string>()
-            : new Set(
-                // One probe of the primary key per event. With `event_id = ANY($2)` a table without
-                // statistics yet (its first minute or so) was read as all of the group's rows,
-                // filtered: each pass grew with the table, halving the PostgreSQL path's rate
-                // (docs/BENCHMARKS.md). The LIMIT keeps the planner from turning this into that.
-                (
-                  await tx.query<{ event_id: string }>(
-                    `SELECT done.event_id FROM unnest($2::uuid[]) AS id
-                     CROSS JOIN LATERAL (
-                       SELECT event_id FROM bus.processed_events
-                        WHERE consumer_group = $1 AND event_id = id LIMIT 1
-                     ) AS done`,
-                    [group, ids],
-                  )
-                ).rows.map((row) => row.event_id),
-              );
+        const done = await processedAmong(tx, group, ids);
         fresh = new Set(ids.filter((id) => !done.has(id)));
       } else {
         // One statement marks the whole batch processed; what it reports as new is what gets handled.
