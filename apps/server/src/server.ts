@@ -199,6 +199,9 @@ export async function openCache(config: Config, metrics: Metrics, log: Logger): 
   return createRedisCache({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, metrics, log });
 }
 
+/** How often a PostgreSQL-bus group looks for events it was not woken for (a missed wake-up's bound). */
+export const DEFAULT_BUS_POLL_INTERVAL_MS = 500;
+
 /**
  * The bus the configuration names; broker adapters are loaded only when chosen. On RabbitMQ, source C's notification work takes its documented path: the
  * delivery work for email and push is also published to `notifications.direct` (routing key `email` /
@@ -207,9 +210,6 @@ export async function openCache(config: Config, metrics: Metrics, log: Logger): 
  * dead-letter RabbitMQ moves through `notifications.dlx` to `failed.queue` (it is in `bus.dead_letters`
  * too, for replay). Every other event and group keeps the transport's generic topology.
  */
-/** How often a PostgreSQL-bus group looks for events it was not woken for (a missed wake-up's bound). */
-export const DEFAULT_BUS_POLL_INTERVAL_MS = 500;
-
 export async function createBus(
   config: BusConfig,
   pool: Pool,
