@@ -41,7 +41,7 @@ export interface Config {
   /**
    * SWITCHYARD_CONSUMER_THREAD (`on` | `off`, default off): a process that serves the API and runs consumer
    * groups runs the groups in a thread of their own, so delivery work never queues behind requests or
-   * they behind it. Off by default until more runs than one pair settle its effect (docs/BENCHMARKS.md).
+   * they behind it. Off by default: on 2 cores it fell behind at a steady rate (docs/BENCHMARKS.md, stop 15).
    */
   consumerThread: boolean;
 }
