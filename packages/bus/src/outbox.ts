@@ -65,8 +65,6 @@ export interface CommitListener {
 }
 
 const listeners = new Set<CommitListener>();
-const pendingTopics = new Set<string>();
-let flushScheduled = false;
 
 /** Registers a reader of this process; returns the function that unregisters it. */
 export function onOutboxCommit(listener: CommitListener): () => void {
@@ -78,48 +76,61 @@ export function onOutboxCommit(listener: CommitListener): () => void {
 const NOTIFY_COALESCE_MS = 5;
 
 /**
- * Tells this thread's readers (at once), readers in the process's other threads when they are linked
- * (`linkOutboxCommitsAcrossThreads`), and other processes (one NOTIFY soon) that `topic` has new events.
+ * Gathers topics and sends them together when `schedule` runs its callback: one message for however
+ * many commits came before it.
  */
-export function announceOutboxCommit(topic: string): void {
-  announceHere(topic);
-  if (!threadLink) return;
-  threadTopics.add(topic);
-  if (threadFlushScheduled) return;
-  threadFlushScheduled = true;
-  // One message per turn of the event loop, however many commits it saw.
-  setImmediate(() => {
-    threadFlushScheduled = false;
-    const topics = [...threadTopics];
-    threadTopics.clear();
-    threadLink?.postMessage(topics);
-  });
+function topicBatcher(
+  schedule: (flush: () => void) => void,
+  send: (topics: string[]) => void,
+): (topic: string) => void {
+  const pending = new Set<string>();
+  let scheduled = false;
+  return (topic) => {
+    pending.add(topic);
+    if (scheduled) return;
+    scheduled = true;
+    schedule(() => {
+      scheduled = false;
+      const topics = [...pending];
+      pending.clear();
+      send(topics);
+    });
+  };
 }
 
-function announceHere(topic: string): void {
-  for (const listener of listeners) listener.wake(topic);
-  pendingTopics.add(topic);
-  if (flushScheduled) return;
-  flushScheduled = true;
-  setTimeout(() => {
-    flushScheduled = false;
-    const topics = [...pendingTopics];
-    pendingTopics.clear();
+const notifyOtherProcesses = topicBatcher(
+  (flush) => setTimeout(flush, NOTIFY_COALESCE_MS).unref(),
+  (topics) => {
     const [first] = listeners;
     // With no reader registered here there is no pool to speak through; other processes then rely on
     // their polling, as they do for any missed notification.
     first?.pool
       .query('SELECT pg_notify($1, topic) FROM unnest($2::text[]) AS topic', [OUTBOX_CHANNEL, topics])
       .catch(() => {});
-  }, NOTIFY_COALESCE_MS).unref();
+  },
+);
+
+// One message per turn of the event loop, however many commits it saw.
+const tellOtherThreads = topicBatcher(setImmediate, (topics) => threadLink?.postMessage(topics));
+
+/**
+ * Tells this thread's readers (at once), readers in the process's other threads when they are linked
+ * (`linkOutboxCommitsAcrossThreads`), and other processes (one NOTIFY soon) that `topic` has new events.
+ */
+export function announceOutboxCommit(topic: string): void {
+  announceHere(topic);
+  if (threadLink) tellOtherThreads(topic);
+}
+
+function announceHere(topic: string): void {
+  for (const listener of listeners) listener.wake(topic);
+  notifyOtherProcesses(topic);
 }
 
 /** Name of the channel on which threads of one process tell each other of outbox commits. */
 const THREAD_CHANNEL = 'switchyard:outbox-commits';
 let threadLink: BroadcastChannel | undefined;
 let threadLinks = 0;
-const threadTopics = new Set<string>();
-let threadFlushScheduled = false;
 
 /**
  * Commits announced in any linked thread of this process wake this thread's readers too, at once rather
