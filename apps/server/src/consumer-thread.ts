@@ -24,7 +24,6 @@ export interface ConsumerThreadData {
   secretKey: Uint8Array;
   fcmServiceAccount: FcmServiceAccount | undefined;
   databaseUrl: string;
-  busPollIntervalMs: number;
   /** The request thread's in-memory cache, served over this port; absent with Redis (the worker opens its own). */
   cachePort: MessagePort | undefined;
 }

@@ -36,7 +36,7 @@ const pool = createPool({
 const cache = data.cachePort
   ? createThreadCache(data.cachePort, { log: log.child({ service: 'cache' }) })
   : await openCache(config, metrics, log.child({ service: 'cache' }));
-const bus = await createBus(config.bus, pool, log.child({ service: 'bus' }), data.busPollIntervalMs);
+const bus = await createBus(config.bus, pool, log.child({ service: 'bus' }));
 // No first admin and no announcements here: the request thread's auth service does those.
 const services = modulesFor(config, Buffer.from(data.secretKey), () => {}, data.fcmServiceAccount);
 const clients: ServiceClients = {};

@@ -199,9 +199,6 @@ export async function openCache(config: Config, metrics: Metrics, log: Logger): 
   return createRedisCache({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, metrics, log });
 }
 
-/** How often a PostgreSQL-bus group looks for events it was not woken for (a missed wake-up's bound). */
-export const DEFAULT_BUS_POLL_INTERVAL_MS = 500;
-
 /**
  * The bus the configuration names; broker adapters are loaded only when chosen. On RabbitMQ, source C's notification work takes its documented path: the
  * delivery work for email and push is also published to `notifications.direct` (routing key `email` /
@@ -210,18 +207,13 @@ export const DEFAULT_BUS_POLL_INTERVAL_MS = 500;
  * dead-letter RabbitMQ moves through `notifications.dlx` to `failed.queue` (it is in `bus.dead_letters`
  * too, for replay). Every other event and group keeps the transport's generic topology.
  */
-export async function createBus(
-  config: BusConfig,
-  pool: Pool,
-  log: Logger,
-  pollIntervalMs = DEFAULT_BUS_POLL_INTERVAL_MS,
-): Promise<Bus> {
+export async function createBus(config: BusConfig, pool: Pool, log: Logger): Promise<Bus> {
   const deps = { pool, log, clock: systemClock, ids: uuidV7 };
   // 500 events a pass: a group reads every event of its topics, and on `notifications` only one in
   // three is a delivery worker's (the rest are requests and reports), so 100 left a worker ~35 sends a
   // pass, and the pass's fixed cost (its statements, the wait for its slowest send) capped email at
   // ~360/s (docs/BENCHMARKS.md).
-  if (config.kind === 'postgres') return createPostgresBus({ ...deps, pollIntervalMs, batchSize: 500 });
+  if (config.kind === 'postgres') return createPostgresBus({ ...deps, pollIntervalMs: 500, batchSize: 500 });
   const transport =
     config.kind === 'kafka'
       ? (await import('@switchyard/bus-kafka')).createKafkaTransport({
@@ -271,7 +263,7 @@ export async function createBus(
     transport,
     topics: SOURCE_TOPICS,
     relayBatchSize: 500,
-    pollIntervalMs,
+    pollIntervalMs: 500,
     namespace: config.namespace,
   });
 }
@@ -308,11 +300,6 @@ export interface StartOptions {
   clock?: Clock;
   /** The consumer thread stopped unasked (after its error is logged); `switchyard start` exits on it. */
   onConsumerFailure?: (error: Error) => void;
-  /**
-   * Tests set a poll far longer than they run, so that an event is consumed only if its commit woke
-   * the group: a missing wake-up then fails the test instead of costing it half a second.
-   */
-  busPollIntervalMs?: number;
 }
 
 export async function startSwitchyard(
@@ -363,7 +350,6 @@ export async function startSwitchyard(
             secretKey,
             fcmServiceAccount,
             databaseUrl: database.url,
-            busPollIntervalMs: options.busPollIntervalMs ?? DEFAULT_BUS_POLL_INTERVAL_MS,
           },
           sharedCache: config.redisUrl ? undefined : openedCache,
           log: processLog,
@@ -374,9 +360,7 @@ export async function startSwitchyard(
           },
         })
       : undefined;
-    bus =
-      consumerThread ??
-      (await createBus(config.bus, database.pool, log.child({ service: 'bus' }), options.busPollIntervalMs));
+    bus = consumerThread ?? (await createBus(config.bus, database.pool, log.child({ service: 'bus' })));
     const openedBus = bus;
     const clients: ServiceClients = {};
     const depsOf = (name: string): ServiceDeps => ({

