@@ -18,7 +18,7 @@
 import { parseArgs } from 'node:util';
 import { createPostgresBus } from '@switchyard/bus-postgres';
 import { createMemoryCache } from '@switchyard/cache';
-import { can, isRole, type ServiceDeps } from '@switchyard/contracts';
+import { can, isRole } from '@switchyard/contracts';
 import {
   createHttpApp,
   createLogger,
@@ -30,7 +30,7 @@ import {
   uuidV7,
 } from '@switchyard/kernel';
 import { readConfig } from '../apps/server/src/config.ts';
-import { modulesFor } from '../apps/server/src/server.ts';
+import { modulesFor, serviceDepsOf } from '../apps/server/src/server.ts';
 import { version } from '../apps/server/src/version.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -69,16 +69,10 @@ const bus = createPostgresBus({
 });
 // The secret only seals the auth service's keys, which this process never uses.
 const services = modulesFor(config, Buffer.alloc(32), () => {});
-const depsOf = (name: string): ServiceDeps => ({
-  db: pool,
-  log: log.child({ service: name }),
-  clock: systemClock,
-  ids: uuidV7,
-  bus,
-  cache,
-  metrics,
-  clients: {},
-});
+const depsOf = serviceDepsOf(
+  { db: pool, clock: systemClock, ids: uuidV7, bus, cache, metrics, clients: {} },
+  log,
+);
 
 const fixed: Identity = { kind: 'user', userId, role };
 const app = await createHttpApp({

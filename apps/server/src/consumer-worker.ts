@@ -5,12 +5,19 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { linkOutboxCommitsAcrossThreads } from '@switchyard/bus';
 import { createThreadCache } from '@switchyard/cache';
-import type { ServiceClients, ServiceDeps } from '@switchyard/contracts';
+import type { ServiceClients } from '@switchyard/contracts';
 import { createLogger, createMetrics, createPool, systemClock, uuidV7 } from '@switchyard/kernel';
 import type { Config } from './config.ts';
 import type { ConsumerMessage, ConsumerRequest, ConsumerThreadData } from './consumer-thread.ts';
 import { createHandledCounter } from './overview.ts';
-import { createBus, modulesFor, openCache, runningServiceNames, subscribeServices } from './server.ts';
+import {
+  createBus,
+  modulesFor,
+  openCache,
+  runningServiceNames,
+  serviceDepsOf,
+  subscribeServices,
+} from './server.ts';
 
 /** Counts are sent at most this often: one message per handled event would cost the request thread. */
 const HANDLED_FLUSH_MS = 100;
@@ -40,16 +47,10 @@ const bus = await createBus(config.bus, pool, log.child({ service: 'bus' }));
 // No first admin and no announcements here: the request thread's auth service does those.
 const services = modulesFor(config, Buffer.from(data.secretKey), () => {}, data.fcmServiceAccount);
 const clients: ServiceClients = {};
-const depsOf = (name: string): ServiceDeps => ({
-  db: pool,
-  log: log.child({ service: name }),
-  clock: systemClock,
-  ids: uuidV7,
-  bus,
-  cache,
-  metrics,
-  clients,
-});
+const depsOf = serviceDepsOf(
+  { db: pool, clock: systemClock, ids: uuidV7, bus, cache, metrics, clients },
+  log,
+);
 const names = runningServiceNames(config);
 for (const name of names) Object.assign(clients, services[name].provides?.(depsOf(name)));
 

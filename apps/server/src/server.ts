@@ -268,6 +268,11 @@ export async function createBus(config: BusConfig, pool: Pool, log: Logger): Pro
   });
 }
 
+/** What each service is given: the shared dependencies, with a logger named for the service. */
+export function serviceDepsOf(shared: Omit<ServiceDeps, 'log'>, log: Logger): (name: string) => ServiceDeps {
+  return (name) => ({ ...shared, log: log.child({ service: name }) });
+}
+
 /** Subscribes the groups of the `names` services on `bus`, counted; returns each service's groups. */
 export function subscribeServices(
   services: Record<ServiceName, ServiceModule>,
@@ -363,16 +368,10 @@ export async function startSwitchyard(
     bus = consumerThread ?? (await createBus(config.bus, database.pool, log.child({ service: 'bus' })));
     const openedBus = bus;
     const clients: ServiceClients = {};
-    const depsOf = (name: string): ServiceDeps => ({
-      db: database.pool,
-      log: log.child({ service: name }),
-      clock,
-      ids: uuidV7,
-      bus: openedBus,
-      cache: openedCache,
-      metrics,
-      clients,
-    });
+    const depsOf = serviceDepsOf(
+      { db: database.pool, clock, ids: uuidV7, bus: openedBus, cache: openedCache, metrics, clients },
+      log,
+    );
     const names = runningServiceNames(config);
     for (const name of names) Object.assign(clients, services[name].provides?.(depsOf(name)));
     const authenticate = services.auth.authenticator?.(depsOf('auth'));
