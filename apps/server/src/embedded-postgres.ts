@@ -10,7 +10,10 @@ import type { Logger } from '@switchyard/kernel';
 import pg from 'pg';
 
 export interface EmbeddedPostgres {
-  /** Connection string of the `switchyard` database on the embedded server. */
+  /**
+   * Connection string of the `switchyard` database on the embedded server: through its Unix socket where
+   * there is one (see `socketDirFor`), else over loopback TCP.
+   */
   url: string;
   port: number;
   stop(): Promise<void>;
@@ -36,6 +39,38 @@ interface RunAs {
 
 const DATABASE = 'switchyard';
 const SUPERUSER = 'postgres';
+/**
+ * The longest Unix socket path that fits every platform's `sun_path` with its closing NUL (104 bytes on
+ * macOS, 108 on Linux). PostgreSQL names its socket `<dir>/.s.PGSQL.<port>`.
+ */
+const SOCKET_PATH_MAX_BYTES = 103;
+
+/**
+ * Where the embedded PostgreSQL puts its Unix socket (`<dataDir>/run`), or undefined when the path would
+ * be too long for one or the platform has none; the server then connects over TCP only. The socket is
+ * there for speed: each statement over loopback TCP also runs the kernel's TCP receive path in the
+ * sending process, and statements are most of the server's socket writes (docs/BENCHMARKS.md, stop 16).
+ */
+export function socketDirFor(
+  dataDir: string,
+  port: number,
+  os: NodeJS.Platform = platform(),
+): string | undefined {
+  if (os === 'win32') return undefined;
+  const dir = join(dataDir, 'run');
+  return Buffer.byteLength(join(dir, `.s.PGSQL.${port}`)) <= SOCKET_PATH_MAX_BYTES ? dir : undefined;
+}
+
+/** A connection string for the embedded server: the socket when given (`host` overrides the URL's). */
+function embeddedUrl(
+  password: string,
+  port: number,
+  database: string,
+  socketDir: string | undefined,
+): string {
+  const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+  return socketDir ? `${url}?host=${encodeURIComponent(socketDir)}` : url;
+}
 
 export class EmbeddedPostgresError extends Error {
   constructor(message: string) {
@@ -269,6 +304,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const password = (await readFile(passwordPath, 'utf8')).trim();
 
   const port = await freePort();
+  const socketDir = socketDirFor(dataDir, port);
+  if (socketDir) {
+    // Only the server's user (and root) may reach the socket; the password is still required.
+    await mkdir(socketDir, { recursive: true, mode: 0o700 });
+    if (runAs) await chown(socketDir, runAs.uid, runAs.gid);
+  } else {
+    log.info({ dir: dataDir }, 'the data dir path is too long for a Unix socket; using loopback TCP');
+  }
   const child = spawn(
     bin.postgres,
     [
@@ -279,7 +322,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       '-c',
       'listen_addresses=127.0.0.1',
       '-c',
-      'unix_socket_directories=',
+      `unix_socket_directories=${socketDir ?? ''}`,
     ],
     {
       ...runAs,
@@ -292,13 +335,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   process.once('exit', killOnExit);
   await waitUntilReady(child, options.startTimeoutMs ?? 60_000, log);
 
-  const base = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
-  await ensureDatabase(`${base}/postgres`);
-  log.info({ port, dir: clusterDir }, 'embedded PostgreSQL ready');
+  await ensureDatabase(embeddedUrl(password, port, 'postgres', socketDir));
+  log.info({ port, socket_dir: socketDir ?? null, dir: clusterDir }, 'embedded PostgreSQL ready');
 
   let stopping: Promise<void> | undefined;
   return {
-    url: `${base}/${DATABASE}`,
+    url: embeddedUrl(password, port, DATABASE, socketDir),
     port,
     stop() {
       stopping ??= (async () => {
@@ -327,8 +369,10 @@ export async function runningEmbeddedPostgres(dataDir: string): Promise<string |
   const lines = (await readFile(join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n');
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
+  // postmaster.pid's fifth line is the socket directory, empty when it listens on TCP only.
+  const socketDir = lines[4]?.trim() || undefined;
   if (!pid || !port || !isAlive(pid)) return undefined;
   const password = (await readFile(join(dataDir, 'postgres.password'), 'utf8').catch(() => '')).trim();
   if (!password) return undefined;
-  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+  return embeddedUrl(password, port, DATABASE, socketDir);
 }

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Task } from '@switchyard/contracts';
+import pg from 'pg';
+import { runningEmbeddedPostgres, socketDirFor } from '../src/embedded-postgres.ts';
 import { adminCall as call } from './helpers.ts';
 import { runCli, type ServerProcess, startServerProcess } from './process.ts';
 
@@ -72,6 +74,29 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
     assert.equal(history[0]?.event_type, 'task.created');
   });
 
+  it('connects to its PostgreSQL through the Unix socket in the data dir, and so does the CLI', async () => {
+    const url = await runningEmbeddedPostgres(dataDir);
+    assert.ok(url, 'the running server is found from its data dir');
+    assert.equal(new URL(url).searchParams.get('host'), join(dataDir, 'run'));
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      // inet_client_addr() and client_addr are null exactly for Unix-socket sessions.
+      const mine = await client.query<{ addr: string | null }>('SELECT inet_client_addr()::text AS addr');
+      assert.equal(mine.rows[0]?.addr, null);
+      const servers = await client.query<{ socket: number; tcp: number }>(
+        `SELECT count(*) FILTER (WHERE client_addr IS NULL)::int AS socket,
+                count(*) FILTER (WHERE client_addr IS NOT NULL)::int AS tcp
+           FROM pg_stat_activity
+          WHERE datname = 'switchyard' AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+      );
+      assert.ok((servers.rows[0]?.socket ?? 0) > 0, 'the server holds sessions over the socket');
+      assert.equal(servers.rows[0]?.tcp, 0, 'and none over TCP');
+    } finally {
+      await client.end();
+    }
+  });
+
   it('refuses a second process on the same data dir', async () => {
     const second = await runCli(['start'], { ...env(), PORT: '0' });
     assert.notEqual(second.code, 0);
@@ -127,6 +152,19 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
     );
     const first = await call<AuditEntry[]>(server.url, 'GET', `/api/tasks/${firstTask.id}/audit`);
     assert.equal(first.body.length, 1);
+  });
+});
+
+describe('socketDirFor', () => {
+  it('puts the socket in <dataDir>/run while its path fits every platform, else leaves it to TCP', () => {
+    assert.equal(socketDirFor('/home/ada/.switchyard', 54_321, 'linux'), '/home/ada/.switchyard/run');
+    // A dir of 80 bytes + '/run' + '/.s.PGSQL.54321' = 99 bytes: fits; one of 85 bytes makes 104: does not.
+    const fits = `/${'d'.repeat(79)}`;
+    assert.equal(socketDirFor(fits, 54_321, 'darwin'), `${fits}/run`);
+    assert.equal(socketDirFor(`/${'d'.repeat(84)}`, 54_321, 'linux'), undefined);
+    // Bytes, not characters: '/' and 42 two-byte letters are 85 bytes.
+    assert.equal(socketDirFor(`/${'é'.repeat(42)}`, 54_321, 'linux'), undefined);
+    assert.equal(socketDirFor('C:\\switchyard', 54_321, 'win32'), undefined);
   });
 });
 
