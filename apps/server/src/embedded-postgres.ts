@@ -310,7 +310,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await mkdir(socketDir, { recursive: true, mode: 0o700 });
     if (runAs) await chown(socketDir, runAs.uid, runAs.gid);
   } else {
-    log.info({ dir: dataDir }, 'the data dir path is too long for a Unix socket; using loopback TCP');
+    log.info(
+      { dir: dataDir },
+      'no Unix socket for the embedded PostgreSQL (Windows, or a data dir path too long for one); using loopback TCP',
+    );
   }
   const child = spawn(
     bin.postgres,
