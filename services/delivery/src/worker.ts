@@ -66,6 +66,11 @@ async function sendRecords(db: Queryable, deliveryIds: string[]): Promise<Map<st
   return new Map(result.rows.map((row) => [row.delivery_id, row]));
 }
 
+/** Sent on an earlier try, though its report may have been rolled back: report again, never send again. */
+function wasSent(record: SendRecord | undefined): record is SendRecord & { state: 'sent' | 'delivered' } {
+  return record?.state === 'sent' || record?.state === 'delivered';
+}
+
 interface LedgerRow {
   deliveryId: string;
   channel: Channel;
@@ -185,6 +190,13 @@ export function deliverySubscriptions(worker: WorkerDeps, channels: Channel[]) {
     );
   }
 
+  /** The requests of `works` cancelled since their work was queued; looked up together, not in turn. */
+  async function cancelledRequests(works: Work[]): Promise<Set<string>> {
+    const requestIds = [...new Set(works.map((work) => work.data.request_id))];
+    const flags = await Promise.all(requestIds.map((requestId) => worker.isCancelled(requestId)));
+    return new Set(requestIds.filter((_, index) => flags[index]));
+  }
+
   /**
    * Sends `works` and writes what became of them in `tx`. Returns the sends that failed for a reason
    * worth retrying, already reported as such; the caller throws so that the runner retries them (and the
@@ -203,15 +215,19 @@ export function deliverySubscriptions(worker: WorkerDeps, channels: Channel[]) {
     const finished: LedgerRow[] = [];
     const unregistered: ReturnType<typeof createEvent>[] = [];
     const toSend: Work[] = [];
-    const cancelled = new Map<string, Promise<boolean>>();
+    const cancelled = await cancelledRequests(
+      works.filter((work) => {
+        const record = records.get(work.data.delivery_id);
+        return record?.state !== 'cancelled' && !wasSent(record);
+      }),
+    );
     const sender = worker.senders[channel];
     for (const work of works) {
       const { data, attempt } = work;
       const record = records.get(data.delivery_id);
       if (record?.state === 'cancelled') continue;
-      if (record?.state === 'sent' || record?.state === 'delivered') {
-        // Sent before, but the report of it was rolled back (a batch undone, a crash): report it again,
-        // never send again. The status consumer takes a repeated report once.
+      if (wasSent(record)) {
+        // The status consumer takes a repeated report once.
         reports.push(
           attempted(
             work,
@@ -224,11 +240,6 @@ export function deliverySubscriptions(worker: WorkerDeps, channels: Channel[]) {
         );
         continue;
       }
-      let isCancelled = cancelled.get(data.request_id);
-      if (!isCancelled) {
-        isCancelled = worker.isCancelled(data.request_id);
-        cancelled.set(data.request_id, isCancelled);
-      }
       const ledger = {
         deliveryId: data.delivery_id,
         channel,
@@ -236,7 +247,7 @@ export function deliverySubscriptions(worker: WorkerDeps, channels: Channel[]) {
         provider: null,
         providerMessageId: null,
       };
-      if (await isCancelled) {
+      if (cancelled.has(data.request_id)) {
         finished.push({ ...ledger, state: 'cancelled' });
         reports.push(attempted(work, attempt, 'cancelled', 'none', 'cancelled before sending', null));
         continue;
