@@ -227,14 +227,14 @@ async function dispatch(deps: ServiceDeps, live: LiveInbox, tx: Queryable, order
   const statuses = statusCache(deps);
   const touched = [...new Set(due.map((delivery) => delivery.request_id))];
   const published = afterCommit(tx, () => {
-    for (const requestId of touched) void statuses.invalidate(requestId);
+    void statuses.invalidate(touched);
     for (const item of inboxItems) {
       live
         .publish(item.user_id, inboxView(item))
         .catch((error: unknown) => deps.log.warn({ err: error }, 'live inbox publish failed'));
     }
   });
-  if (!published) await Promise.all(touched.map((requestId) => statuses.invalidate(requestId)));
+  if (!published) await statuses.invalidate(touched);
 }
 
 /**
@@ -307,8 +307,7 @@ async function recordOutcomes(
   }
   const statuses = statusCache(deps);
   const touched = [...new Set([...deliveries.values()].map((delivery) => delivery.request_id))];
-  if (!afterCommit(tx, () => touched.forEach((requestId) => void statuses.invalidate(requestId))))
-    await Promise.all(touched.map((requestId) => statuses.invalidate(requestId)));
+  if (!afterCommit(tx, () => void statuses.invalidate(touched))) await statuses.invalidate(touched);
 }
 
 /** The notifications events each group takes: narrower catalogs, so the rest cost nothing in a batch. */

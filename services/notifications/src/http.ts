@@ -480,7 +480,7 @@ export function registerNotificationRoutes(app: HttpApp, deps: ServiceDeps, live
       await deps.cache
         .set(cacheKeys.notificationCancelled(requestId), true, CACHE_TTL_SECONDS.notificationStatus)
         .catch(() => {});
-      await statuses.invalidate(requestId);
+      await statuses.invalidate([requestId]);
       return { request_id: requestId, cancelled };
     },
   );

@@ -89,9 +89,11 @@ export function statusCache(deps: Pick<ServiceDeps, 'db' | 'cache' | 'log'>) {
       }
       return view;
     },
-    async invalidate(requestId: string): Promise<void> {
-      await deps.cache.delete(cacheKeys.notificationStatus(requestId)).catch((error: unknown) => {
-        deps.log.warn({ err: error, request_id: requestId }, 'could not drop a cached notification status');
+    /** One cache call for all of them: with Redis, or from the consumer thread, each call is a round trip. */
+    async invalidate(requestIds: readonly string[]): Promise<void> {
+      if (requestIds.length === 0) return;
+      await deps.cache.delete(...requestIds.map(cacheKeys.notificationStatus)).catch((error: unknown) => {
+        deps.log.warn({ err: error, request_ids: requestIds }, 'could not drop cached notification statuses');
       });
     },
   };
