@@ -7,6 +7,8 @@
  * Protocol: the remote sends `ThreadCacheRequest`s, each with an id; the owner answers each id once with
  * a `result` or a `failure` (the error's message), and forwards messages of remote subscriptions as
  * `message`s keyed by the id of the subscribe request. Closing either end of the channel ends the other.
+ * Each side posts what it has to send as one array per turn of its event loop: every post wakes the other
+ * thread, and a consumer batch asks for many keys at once.
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Logger } from '@switchyard/kernel';
@@ -46,6 +48,21 @@ interface ThreadCacheResults {
 /** The owner does not answer within this, so it counts as not ready (a stuck or busy owner thread). */
 const PING_TIMEOUT_MS = 2_000;
 
+/** Collects what is sent within one turn of the event loop and posts it as one array, in order. */
+function batchedSender<T>(port: MessagePort): (message: T) => void {
+  let waiting: T[] = [];
+  const flush = () => {
+    const batch = waiting;
+    waiting = [];
+    // Posting on a closed port is a no-op: messages to a side that has gone are dropped.
+    port.postMessage(batch);
+  };
+  return (message) => {
+    waiting.push(message);
+    if (waiting.length === 1) queueMicrotask(flush);
+  };
+}
+
 /**
  * Answers requests arriving on `port` with `cache`, until the returned function is called or the other end
  * closes. Stopping ends the remote's subscriptions and closes the port, so the remote's pending and later
@@ -54,11 +71,7 @@ const PING_TIMEOUT_MS = 2_000;
 export function serveCache(cache: Cache, port: MessagePort): () => void {
   const forwarded = new Map<number, () => Promise<void>>();
   let stopped = false;
-
-  function post(reply: ThreadCacheReply) {
-    // Posting on a closed port is a no-op: answers to a remote that has gone are dropped.
-    port.postMessage(reply);
-  }
+  const post = batchedSender<ThreadCacheReply>(port);
 
   async function run(request: ThreadCacheRequest): Promise<unknown> {
     switch (request.kind) {
@@ -109,8 +122,8 @@ export function serveCache(cache: Cache, port: MessagePort): () => void {
     }
   }
 
-  const onRequest = (request: ThreadCacheRequest) => {
-    void answer(request);
+  const onRequest = (requests: ThreadCacheRequest[]) => {
+    for (const request of requests) void answer(request);
   };
 
   function stop() {
@@ -154,6 +167,7 @@ export function createThreadCache(port: MessagePort, options: ThreadCacheOptions
   const listeners = new Map<number, (message: string) => void>();
   let lastId = 0;
   let closed = false;
+  const send = batchedSender<ThreadCacheRequest>(port);
 
   const nextId = () => {
     lastId += 1;
@@ -171,7 +185,7 @@ export function createThreadCache(port: MessagePort, options: ThreadCacheOptions
     pending.set(request.id, { resolve: resolve as (value: unknown) => void, reject });
     // Only a thread waiting for an answer is kept alive by the port.
     if (pending.size === 1) port.ref();
-    port.postMessage(request);
+    send(request);
     return promise;
   }
 
@@ -202,7 +216,7 @@ export function createThreadCache(port: MessagePort, options: ThreadCacheOptions
     }
   }
 
-  const onReply = (reply: ThreadCacheReply) => {
+  function receive(reply: ThreadCacheReply) {
     switch (reply.kind) {
       case 'result':
         take(reply.id)?.resolve(reply.value);
@@ -214,6 +228,10 @@ export function createThreadCache(port: MessagePort, options: ThreadCacheOptions
         deliver(reply);
         return;
     }
+  }
+
+  const onReply = (replies: ThreadCacheReply[]) => {
+    for (const reply of replies) receive(reply);
   };
 
   // The owner stopped serving or its thread ended: nothing sent from now on would be answered.

@@ -93,6 +93,34 @@ describe('thread cache', () => {
     }
   });
 
+  it('sends calls made together as one message, and their answers as one message back', async () => {
+    const owner = createMemoryCache();
+    const { port1, port2 } = new MessageChannel();
+    const stopServing = serveCache(owner, port1);
+    const cache = createThreadCache(port2);
+    const requestMessages: unknown[] = [];
+    const replyMessages: unknown[] = [];
+    port1.on('message', (message) => requestMessages.push(message));
+    port2.on('message', (message) => replyMessages.push(message));
+    try {
+      await owner.set('k:7', 'seven', 60);
+      const keys = Array.from({ length: 100 }, (_, n) => `k:${n}`);
+      const values = await Promise.all(keys.map((key) => cache.get(key)));
+      assert.equal(values[7], 'seven');
+      assert.equal(values.filter((value) => value === undefined).length, 99);
+      assert.equal(requestMessages.length, 1);
+      assert.equal(replyMessages.length, 1);
+      // Calls in a later turn go in a message of their own, answered in order with the earlier ones.
+      await cache.delete(...keys);
+      assert.equal(await cache.get('k:7'), undefined);
+      assert.equal(requestMessages.length, 3);
+    } finally {
+      await cache.close();
+      stopServing();
+      await owner.close();
+    }
+  });
+
   it('rejects values that are not JSON in the caller, as memory does, without asking the owner', async () => {
     const { cache, close } = connected();
     try {
