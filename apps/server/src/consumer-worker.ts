@@ -2,6 +2,9 @@
  * Entry of the consumer thread (see consumer-thread.ts): runs the consumer groups of the configured
  * services on a pool and bus of its own, answers the request thread's drain, lag, metrics and stop.
  */
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
+import { basename } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { linkOutboxCommitsAcrossThreads } from '@switchyard/bus';
 import { createThreadCache } from '@switchyard/cache';
@@ -24,6 +27,28 @@ const HANDLED_FLUSH_MS = 100;
 /** The worker's share of connections; the request thread keeps its own pool of 20. */
 const CONSUMER_POOL_CONNECTIONS = 16;
 
+/**
+ * How much lower than the request thread this thread is scheduled (Linux nice). When both want the CPU,
+ * requests go first: a burst is accepted at the request path's speed and delivered from the backlog
+ * after it, and a steady load still leaves the consumers the cores requests do not use. Measured in
+ * docs/BENCHMARKS.md (stop 17).
+ */
+const CONSUMER_THREAD_NICE_INCREMENT = 10;
+/** The lowest priority Linux has. */
+const MAX_NICE = 19;
+
+/** Linux schedules each thread on its own, named by /proc/thread-self; elsewhere nice is per process. */
+function lowerThisThreadsPriority(): void {
+  if (process.platform !== 'linux') return;
+  try {
+    const threadId = Number(basename(readlinkSync('/proc/thread-self')));
+    setPriority(threadId, Math.min(MAX_NICE, getPriority(threadId) + CONSUMER_THREAD_NICE_INCREMENT));
+  } catch (error) {
+    // A sandbox without /proc: the thread runs at the request thread's priority, as on other systems.
+    log.warn({ err: error }, 'could not lower the consumer thread’s priority');
+  }
+}
+
 const port = parentPort;
 if (!port) throw new Error('consumer-worker.ts runs as a worker thread (see consumer-thread.ts)');
 const data = workerData as ConsumerThreadData;
@@ -33,6 +58,7 @@ const send = (message: ConsumerMessage) => port.postMessage(message);
 const log = createLogger({ level: data.logLevel as Config['logLevel'], writeInBackground: true }).child({
   thread: 'consumers',
 });
+lowerThisThreadsPriority();
 const metrics = createMetrics({ processMetrics: false });
 const unlinkCommits = linkOutboxCommitsAcrossThreads();
 const pool = createPool({
