@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_EVENT_TYPES } from '@switchyard/activity';
@@ -39,9 +40,10 @@ export interface Config {
   gateway: GatewayConfig;
   delivery: DeliveryConfig;
   /**
-   * SWITCHYARD_CONSUMER_THREAD (`on` | `off`, default off): a process that serves the API and runs consumer
-   * groups runs the groups in a thread of their own, so delivery work never queues behind requests or
-   * they behind it. Off by default: on 2 cores it fell behind at a steady rate (docs/BENCHMARKS.md, stop 15).
+   * SWITCHYARD_CONSUMER_THREAD (`auto` | `on` | `off`, default auto): a process that serves the API and
+   * runs consumer groups runs the groups in a thread of their own, so delivery work never queues behind
+   * requests or they behind it. `auto` is on where the process may use two cores or more: with one, the
+   * thread only adds its cost (docs/BENCHMARKS.md, stop 17).
    */
   consumerThread: boolean;
 }
@@ -394,6 +396,12 @@ export function parseServiceList(variable: string, value: string): ServiceName[]
  * Reads and validates the whole configuration once. `servicesFlag` (from `--services`) wins over
  * SWITCHYARD_SERVICES. Nothing else in Switchyard reads the environment.
  */
+/** Exported for its test: `auto` depends on the cores this process may use. */
+export function consumerThread(env: Env, cores: number): boolean {
+  const setting = oneOf(env, 'SWITCHYARD_CONSUMER_THREAD', ['auto', 'on', 'off'] as const, 'auto');
+  return setting === 'auto' ? cores >= 2 : setting === 'on';
+}
+
 export function readConfig(env: Env, servicesFlag?: string): Config {
   const bus = busConfig(env);
   const databaseUrl = env.DATABASE_URL || undefined;
@@ -443,6 +451,6 @@ export function readConfig(env: Env, servicesFlag?: string): Config {
     redisKeyPrefix: redisKeyPrefix(env),
     gateway: gatewayConfig(env),
     delivery: deliveryConfig(env, nodeEnv),
-    consumerThread: oneOf(env, 'SWITCHYARD_CONSUMER_THREAD', ['on', 'off'] as const, 'off') === 'on',
+    consumerThread: consumerThread(env, availableParallelism()),
   };
 }

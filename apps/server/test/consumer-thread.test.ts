@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, getPriority } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, silentLogger, type TestDatabase } from '@switchyard/testing';
+import { ConfigError, consumerThread } from '../src/config.ts';
 import type { Overview } from '../src/overview.ts';
 import { type RunningSwitchyard, startSwitchyard } from '../src/server.ts';
 import { adminCall, testClock, testConfig, until, userWithRole } from './helpers.ts';
@@ -35,6 +38,12 @@ async function sendAndCapture(base: string, to: string, subject: string): Promis
   return mail[0] as CapturedMail;
 }
 
+/** The nice value in a /proc/<pid>/task/<tid>/stat line: field 19, counting the name in parentheses as 2. */
+function niceOf(stat: string): number {
+  const fieldsAfterName = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fieldsAfterName[16]);
+}
+
 async function metricsText(base: string): Promise<string> {
   const response = await adminCall<string>(base, 'GET', '/metrics');
   assert.equal(response.status, 200);
@@ -55,6 +64,18 @@ describe('SWITCHYARD_CONSUMER_THREAD=on: consumer groups run beside the request 
   after(async () => {
     await server?.close();
     await database?.drop();
+  });
+
+  it('runs the consumer thread at a lower priority than the request thread (Linux nice + 10)', (context) => {
+    if (process.platform !== 'linux')
+      return context.skip('threads have priorities of their own on Linux only');
+    const threads = readdirSync('/proc/self/task').map((threadId) => ({
+      name: readFileSync(`/proc/self/task/${threadId}/comm`, 'utf8').trim(),
+      nice: niceOf(readFileSync(`/proc/self/task/${threadId}/stat`, 'utf8')),
+    }));
+    const consumers = threads.filter((thread) => thread.name.startsWith('switchyard-cons'));
+    assert.equal(consumers.length, 1, JSON.stringify(threads));
+    assert.equal(consumers[0]?.nice, Math.min(19, getPriority() + 10));
   });
 
   it('delivers what the request thread accepted, to the capture the request thread shows', async () => {
@@ -144,7 +165,33 @@ describe('SWITCHYARD_CONSUMER_THREAD=on: consumer groups run beside the request 
   });
 });
 
-describe('by default, off, and with a test clock: consumers run on the request thread', () => {
+describe('SWITCHYARD_CONSUMER_THREAD=auto, the default: on where the process may use two cores', () => {
+  it('decides by the setting, and for auto by the cores', () => {
+    assert.equal(consumerThread({}, 1), false);
+    assert.equal(consumerThread({}, 2), true);
+    assert.equal(consumerThread({ SWITCHYARD_CONSUMER_THREAD: '' }, 2), true);
+    assert.equal(consumerThread({ SWITCHYARD_CONSUMER_THREAD: 'auto' }, 1), false);
+    assert.equal(consumerThread({ SWITCHYARD_CONSUMER_THREAD: 'auto' }, 16), true);
+    assert.equal(consumerThread({ SWITCHYARD_CONSUMER_THREAD: 'on' }, 1), true);
+    assert.equal(consumerThread({ SWITCHYARD_CONSUMER_THREAD: 'off' }, 16), false);
+  });
+
+  it('refuses any other value, naming the variable and what it takes', () => {
+    assert.throws(
+      () => consumerThread({ SWITCHYARD_CONSUMER_THREAD: 'yes' }, 2),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.variable === 'SWITCHYARD_CONSUMER_THREAD' &&
+        /expected one of auto, on, off, got "yes"/.test(error.message),
+    );
+  });
+
+  it('reads the cores of this machine when the configuration is read', () => {
+    assert.equal(testConfig('postgres://127.0.0.1/unused').consumerThread, availableParallelism() >= 2);
+  });
+});
+
+describe('off, and with a test clock: consumers run on the request thread', () => {
   let database: TestDatabase;
 
   before(async () => {
@@ -155,7 +202,6 @@ describe('by default, off, and with a test clock: consumers run on the request t
   });
 
   for (const [why, env, options] of [
-    ['the default', {}, {}],
     ['off', { SWITCHYARD_CONSUMER_THREAD: 'off' }, {}],
     [
       'on and a clock, which cannot cross threads',
