@@ -53,7 +53,7 @@ describe('switchyard CLI', () => {
       [
         { SWITCHYARD_CONSUMER_THREAD: 'yes' },
         [],
-        /^switchyard: SWITCHYARD_CONSUMER_THREAD: expected one of on, off/,
+        /^switchyard: SWITCHYARD_CONSUMER_THREAD: expected one of auto, on, off, got "yes"$/,
       ],
       [
         { NODE_ENV: 'production' },
