@@ -2,8 +2,8 @@
  * The request thread's side of the consumer thread: a Bus whose subscriptions run in a worker thread of
  * this process, with a pool, a bus and service clients of its own. Requests and deliveries then each have
  * an event loop rather than taking turns on one, which is what capped accepted notifications while
- * delivery caught up. Off by default (SWITCHYARD_CONSUMER_THREAD): on 2 cores it took bursts faster but
- * fell behind at a steady rate, with more CPU per notification (docs/BENCHMARKS.md, stop 15).
+ * delivery caught up. On by default where the process may use two cores (SWITCHYARD_CONSUMER_THREAD=auto);
+ * the worker runs at a lower priority than requests (consumer-worker.ts; docs/BENCHMARKS.md, stop 17).
  *
  * The worker shares with this thread what one process must share: the cache (served over a port when
  * it lives in memory, so keys, locks and live fan-out stay one store), outbox commit wake-ups (linked
