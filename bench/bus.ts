@@ -3,10 +3,11 @@
 // Kafka and RabbitMQ), beside Kafka's own producer benchmark (ProducerPerformance) on the same broker as
 // the ceiling.
 //
-// As in the server by default, the appends run on the bus's thread (relay and consumer). With
-// `--writer-thread` they run in a writer thread of their own (bench/bus-writer.ts, with its own pool;
-// commits linked across threads), as the server's request thread does beside its consumer thread
-// (SWITCHYARD_CONSUMER_THREAD=on); this thread then runs the bus, counts and reports.
+// By default the appends run on the bus's thread (relay and consumer), as in a server with
+// SWITCHYARD_CONSUMER_THREAD=off. With `--writer-thread` they run in a writer thread of their own
+// (bench/bus-writer.ts, with its own pool; commits linked across threads), as the server's request thread
+// does beside its consumer thread (the server's default where it may use two cores); this thread then
+// runs the bus, counts and reports. On two cores the two give the same rate (docs/BENCHMARKS.md, stop 17).
 //
 //   node_modules/.bin/node bench/bus.ts [--events N] [--adapters postgres,kafka,rabbitmq] [--writer-thread] [...]
 //
@@ -76,7 +77,7 @@ const USAGE = `Usage: node_modules/.bin/node bench/bus.ts [options]
   --partitions <n>     partitions of the Kafka topics (default 8)
   --rate <n>           append at most n events/s (default: as fast as appends go)
   --writer-thread      append in a writer thread of this process with its own pool, as the server does
-                       with SWITCHYARD_CONSUMER_THREAD=on (default: on the bus's thread, as by default)
+                       with its consumer thread (default: on the bus's thread, as with the thread off)
   --kafka <host:port>  use this Kafka broker instead of starting one (scripts/kafka, temporary directory)
   --no-ceiling         skip ProducerPerformance and the transport-only publish run
 `;
