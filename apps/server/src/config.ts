@@ -392,16 +392,16 @@ export function parseServiceList(variable: string, value: string): ServiceName[]
   return [...new Set(names)] as ServiceName[];
 }
 
-/**
- * Reads and validates the whole configuration once. `servicesFlag` (from `--services`) wins over
- * SWITCHYARD_SERVICES. Nothing else in Switchyard reads the environment.
- */
 /** Exported for its test: `auto` depends on the cores this process may use. */
 export function consumerThread(env: Env, cores: number): boolean {
   const setting = oneOf(env, 'SWITCHYARD_CONSUMER_THREAD', ['auto', 'on', 'off'] as const, 'auto');
   return setting === 'auto' ? cores >= 2 : setting === 'on';
 }
 
+/**
+ * Reads and validates the whole configuration once. `servicesFlag` (from `--services`) wins over
+ * SWITCHYARD_SERVICES. Nothing else in Switchyard reads the environment.
+ */
 export function readConfig(env: Env, servicesFlag?: string): Config {
   const bus = busConfig(env);
   const databaseUrl = env.DATABASE_URL || undefined;

@@ -110,7 +110,7 @@ describe('thread cache', () => {
       assert.equal(values.filter((value) => value === undefined).length, 99);
       assert.equal(requestMessages.length, 1);
       assert.equal(replyMessages.length, 1);
-      // Calls in a later turn go in a message of their own, answered in order with the earlier ones.
+      // Calls made in later turns go in messages of their own: the delete's, then the get's.
       await cache.delete(...keys);
       assert.equal(await cache.get('k:7'), undefined);
       assert.equal(requestMessages.length, 3);
