@@ -1,5 +1,5 @@
 import { OUTBOX_ID_HEADER } from './dead-letters.ts';
-import type { OutboxRecord } from './outbox.ts';
+import type { OutboxText } from './outbox.ts';
 import type { TransportMessage } from './transport.ts';
 
 /**
@@ -21,15 +21,18 @@ const ATTRIBUTES = [
   'traceparent',
 ] as const;
 
-export function toBrokerMessage(record: OutboxRecord, topic: string): TransportMessage {
-  const envelope = record.event as unknown as Record<string, unknown>;
+/** The envelope attributes `toBrokerMessage` needs from the outbox (`readOutboxText`), in its order. */
+export const BROKER_ATTRIBUTES: readonly string[] = ATTRIBUTES;
+
+/** The message for an outbox row read with `readOutboxText(…, BROKER_ATTRIBUTES)`. */
+export function toBrokerMessage(record: OutboxText, topic: string): TransportMessage {
   const headers: Record<string, string> = { ...record.headers, [OUTBOX_ID_HEADER]: record.eventId };
-  for (const attribute of ATTRIBUTES) {
-    const value = envelope[attribute];
-    if (value !== undefined && value !== null) headers[`${PREFIX}${attribute}`] = String(value);
+  for (let index = 0; index < ATTRIBUTES.length; index += 1) {
+    const value = record.attributes[index];
+    if (value !== null && value !== undefined) headers[`${PREFIX}${ATTRIBUTES[index]}`] = value;
   }
   headers['content-type'] = 'application/json';
-  return { topic, key: record.key, value: Buffer.from(JSON.stringify(envelope.data ?? null)), headers };
+  return { topic, key: record.key, value: Buffer.from(record.data), headers };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { type Clock, type IdGenerator, type Logger, type Pool, withTransaction } from '@switchyard/kernel';
-import { toBrokerMessage } from './binding.ts';
+import { BROKER_ATTRIBUTES, toBrokerMessage } from './binding.ts';
 import {
   type CursorRow,
   claimCursor,
@@ -8,7 +8,7 @@ import {
   onOutboxCommit,
   outboxHead,
   peekCursor,
-  readOutbox,
+  readOutboxText,
   saveCursor,
 } from './outbox.ts';
 import { createWaker, listenForOutboxCommits, type OutboxListener } from './outbox-listener.ts';
@@ -117,7 +117,7 @@ export function createBrokerBus(options: BrokerBusOptions): Bus {
         await client.query('ROLLBACK');
         return null;
       }
-      const records = await readOutbox(client, null, cursor, options.relayBatchSize);
+      const records = await readOutboxText(client, cursor, options.relayBatchSize, BROKER_ATTRIBUTES);
       const last = records.at(-1);
       if (!last) {
         await client.query('ROLLBACK');

@@ -47,7 +47,6 @@ export {
   outboxHead,
   outboxInsert,
   peekCursor,
-  readOutbox,
   readOutboxSelecting,
   saveCursor,
 } from './outbox.ts';

@@ -33,6 +33,11 @@ export async function appendToOutbox(
  * The outbox INSERT as a statement to embed in a caller's own (e.g. as a CTE beside the row it goes
  * with, for a write in one round trip), numbering its parameters from `firstParameter`. After such a
  * statement commits outside `withTransaction`, call `announceOutboxCommit(topic)`.
+ *
+ * The envelopes (and headers) go as one jsonb array each (`jsonbArray`), not as a `jsonb[]`: the driver
+ * would quote and escape every envelope into an array literal (a rope of strings it then flattens to
+ * measure), and PostgreSQL would unquote it again before parsing each element. That was a tenth of the
+ * bus thread's work and a sixth of PostgreSQL's on the Kafka path (docs/BENCHMARKS.md, stop 18).
  */
 export function outboxInsert(
   topic: string,
@@ -41,20 +46,47 @@ export function outboxInsert(
   headersOf?: (event: CloudEvent) => Record<string, string>,
 ): { sql: string; values: unknown[] } {
   const [t, ids, keys, envelopes, headers] = [0, 1, 2, 3, 4].map((i) => `$${firstParameter + i}`);
+  const values: unknown[] = [
+    topic,
+    events.map((event) => event.id),
+    events.map((event) => event.partitionkey),
+    jsonbArray(events),
+  ];
+  if (headersOf) values.push(jsonbArray(events.map(headersOf)));
+  // ROWS FROM zips the lists: the nth id, key, envelope and headers make the nth row.
   return {
     sql: `INSERT INTO bus.outbox (topic, event_id, partition_key, envelope, headers)
-          SELECT ${t}::text, id, key, envelope, headers
-            FROM unnest(${ids}::uuid[], ${keys}::text[], ${envelopes}::jsonb[], ${headers}::jsonb[])
-              AS e(id, key, envelope, headers)
+          SELECT ${t}::text, id, key, envelope, ${headersOf ? 'headers' : `'{}'::jsonb`}
+            FROM ROWS FROM (unnest(${ids}::uuid[]), unnest(${keys}::text[]), jsonb_array_elements(${envelopes}::jsonb)${
+              headersOf ? `, jsonb_array_elements(${headers}::jsonb)` : ''
+            }) AS e(id, key, envelope${headersOf ? ', headers' : ''})
           RETURNING 1`,
-    values: [
-      topic,
-      events.map((event) => event.id),
-      events.map((event) => event.partitionkey),
-      events.map((event) => JSON.stringify(event)),
-      events.map((event) => JSON.stringify(headersOf?.(event) ?? {})),
-    ],
+    values,
   };
+}
+
+/** The one version of jsonb's binary format: the JSON text follows it. */
+const JSONB_BINARY_VERSION = 1;
+
+/**
+ * `items` as one jsonb array in PostgreSQL's binary format (a version byte, then the JSON text), which
+ * the driver sends as it is. Each item is serialised on its own and copied in: V8 serialises small
+ * values faster than one large array, and joining the strings would build a rope to flatten.
+ */
+function jsonbArray(items: readonly unknown[]): Buffer {
+  const texts = items.map((item) => JSON.stringify(item) ?? 'null');
+  let size = 3 + Math.max(0, texts.length - 1);
+  for (const text of texts) size += Buffer.byteLength(text);
+  const array = Buffer.allocUnsafe(size);
+  array[0] = JSONB_BINARY_VERSION;
+  array[1] = 0x5b; // [
+  let at = 2;
+  for (let index = 0; index < texts.length; index += 1) {
+    if (index > 0) array[at++] = 0x2c; // ,
+    at += array.write(texts[index] as string, at);
+  }
+  array[at] = 0x5d; // ]
+  return array;
 }
 
 /** Something in this process that reads the outbox and wants to hear of commits at once. */
@@ -197,15 +229,19 @@ function topicFilter(topics: string[] | null): string {
   return topics.length === 1 ? 'topic = $1::text' : 'topic = ANY($1::text[])';
 }
 
-interface OutboxRow {
+/** The columns every read returns, before the envelope (or what is taken from it). */
+interface RowPlace {
   txid_text: string;
   position_text: string;
   topic: string;
   partition_key: string;
   event_id: string;
+  headers: Record<string, string>;
+}
+
+interface OutboxRow extends RowPlace {
   /** SQL NULL for a row of a type the reader passes over (the column itself is NOT NULL). */
   envelope: CloudEvent | null;
-  headers: Record<string, string>;
 }
 
 /** What a reader takes; the other rows come back without their envelope. */
@@ -217,47 +253,26 @@ export interface OutboxSelection {
 }
 
 /**
- * The read behind `readOutbox` and `readOutboxSelecting`. A row the selection leaves out comes back
- * without its envelope: PostgreSQL tells from the stored jsonb, and the reader neither receives nor
- * parses an event it would only pass over. Only a row that plainly names something else is left out (a
- * string type outside `types`, a string field outside `accepts`); anything else (no type, not an object,
- * a field missing) is read, so the runner can dead-letter it as malformed.
+ * Rows of `topics` (every topic when null) after `cursor`, in commit-safe order, with the columns of
+ * `RowPlace` and those `columns` adds (it may push parameters after the first four).
  */
-async function readRows(
+async function readAfter<Row extends RowPlace>(
   db: Queryable,
   topics: string[] | null,
   cursor: OutboxCursor,
   limit: number,
-  selection: OutboxSelection,
-): Promise<OutboxRow[]> {
+  columns: (params: unknown[]) => string,
+): Promise<Row[]> {
   const params: unknown[] = [
     topics?.length === 1 ? topics[0] : topics,
     cursor.txid.toString(),
     cursor.position.toString(),
     limit,
   ];
-  const leftOut: string[] = [];
-  if (selection.types) {
-    params.push(selection.types);
-    leftOut.push(
-      `(jsonb_typeof(envelope->'type') = 'string' AND NOT (envelope->>'type' = ANY($${params.length}::text[])))`,
-    );
-  }
-  if (selection.accepts) {
-    params.push(selection.accepts.dataField, selection.accepts.values);
-    const [field, values] = [params.length - 1, params.length];
-    leftOut.push(
-      `(jsonb_typeof(envelope->'data'->$${field}::text) = 'string' AND NOT (envelope->'data'->>$${field}::text = ANY($${values}::text[])))`,
-    );
-  }
-  // CASE WHEN takes a NULL condition as false: only a row plainly left out loses its envelope.
-  const envelope =
-    leftOut.length === 0
-      ? 'envelope'
-      : `CASE WHEN ${leftOut.join(' OR ')} THEN NULL ELSE envelope END AS envelope`;
+  const more = columns(params);
   // The text aliases differ from the column names: ORDER BY a bare name would sort the text alias.
-  const result = await db.query<OutboxRow>(
-    `SELECT txid::text AS txid_text, position::text AS position_text, topic, partition_key, event_id, ${envelope}, headers
+  const result = await db.query<Row>(
+    `SELECT txid::text AS txid_text, position::text AS position_text, topic, partition_key, event_id, headers, ${more}
        FROM bus.outbox
       WHERE ${topicFilter(topics)}
         AND (txid, position) > ($2::text::xid8, $3::bigint)
@@ -269,7 +284,43 @@ async function readRows(
   return result.rows;
 }
 
-function cursorOf(row: OutboxRow): OutboxCursor {
+/**
+ * The read behind `readOutboxSelecting`. A row the selection leaves out comes back without its
+ * envelope: PostgreSQL tells from the stored jsonb, and the reader neither receives nor parses an event
+ * it would only pass over. Only a row that plainly names something else is left out (a string type
+ * outside `types`, a string field outside `accepts`); anything else (no type, not an object, a field
+ * missing) is read, so the runner can dead-letter it as malformed.
+ */
+function readRows(
+  db: Queryable,
+  topics: string[],
+  cursor: OutboxCursor,
+  limit: number,
+  selection: OutboxSelection,
+): Promise<OutboxRow[]> {
+  return readAfter<OutboxRow>(db, topics, cursor, limit, (params) => {
+    const leftOut: string[] = [];
+    if (selection.types) {
+      params.push(selection.types);
+      leftOut.push(
+        `(jsonb_typeof(envelope->'type') = 'string' AND NOT (envelope->>'type' = ANY($${params.length}::text[])))`,
+      );
+    }
+    if (selection.accepts) {
+      params.push(selection.accepts.dataField, selection.accepts.values);
+      const [field, values] = [params.length - 1, params.length];
+      leftOut.push(
+        `(jsonb_typeof(envelope->'data'->$${field}::text) = 'string' AND NOT (envelope->'data'->>$${field}::text = ANY($${values}::text[])))`,
+      );
+    }
+    // CASE WHEN takes a NULL condition as false: only a row plainly left out loses its envelope.
+    return leftOut.length === 0
+      ? 'envelope'
+      : `CASE WHEN ${leftOut.join(' OR ')} THEN NULL ELSE envelope END AS envelope`;
+  });
+}
+
+function cursorOf(row: RowPlace): OutboxCursor {
   return { txid: BigInt(row.txid_text), position: BigInt(row.position_text) };
 }
 
@@ -284,19 +335,49 @@ function recordOf(row: OutboxRow, event: CloudEvent): OutboxRecord {
   };
 }
 
+/** An outbox row as a broker carries it: the envelope's attributes and data as text, never parsed. */
+export interface OutboxText {
+  cursor: OutboxCursor;
+  topic: string;
+  key: string;
+  eventId: string;
+  headers: Record<string, string>;
+  /** The attributes asked for, in the order asked; null where the envelope has none (or a JSON null). */
+  attributes: (string | null)[];
+  /** The envelope's `data` as JSON text; `null` when it has none (or the envelope is not an object). */
+  data: string;
+}
+
 /**
- * Reads events of `topics` (every topic when null) after `cursor`, in commit-safe order. Only
- * transactions older than the oldest still-open one are visible, so an event whose transaction commits
- * late is read late, never skipped.
+ * What `readOutboxSelecting` would read of every topic, for the relay: the envelope stays in
+ * PostgreSQL, which hands over `attributes` (top-level fields, as text) and the data (as JSON text), so
+ * the relay neither parses nor serialises an event. jsonb's text has a space after each `:` and `,`;
+ * it is the same JSON. On the Kafka path that was (with the garbage it made) about a tenth of the bus
+ * thread's work (docs/BENCHMARKS.md, stop 18).
  */
-export async function readOutbox(
+export async function readOutboxText(
   db: Queryable,
-  topics: string[] | null,
   cursor: OutboxCursor,
   limit: number,
-): Promise<OutboxRecord[]> {
-  const rows = await readRows(db, topics, cursor, limit, {});
-  return rows.map((row) => recordOf(row, row.envelope as CloudEvent));
+  attributes: readonly string[],
+): Promise<OutboxText[]> {
+  type Row = RowPlace & { data: string } & Record<`a${number}`, string | null>;
+  const rows = await readAfter<Row>(db, null, cursor, limit, (params) => {
+    const extracted = attributes.map((attribute, index) => {
+      params.push(attribute);
+      return `envelope->>$${params.length}::text AS a${index}`;
+    });
+    return [`COALESCE((envelope->'data')::text, 'null') AS data`, ...extracted].join(', ');
+  });
+  return rows.map((row) => ({
+    cursor: cursorOf(row),
+    topic: row.topic,
+    key: row.partition_key,
+    eventId: row.event_id,
+    headers: row.headers,
+    attributes: attributes.map((_, index) => row[`a${index}`] ?? null),
+    data: row.data,
+  }));
 }
 
 /**
