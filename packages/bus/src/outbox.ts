@@ -23,10 +23,13 @@ export async function appendToOutbox(
   if (events.length === 0) return;
   const announced = afterCommit(tx, () => announceOutboxCommit(topic));
   const insert = outboxInsert(topic, events, 1, headersOf);
-  await tx.query(
-    `WITH appended AS (${insert.sql}) SELECT ${announced ? '1' : `pg_notify($${insert.values.length + 1}, $1)`}`,
-    announced ? insert.values : [...insert.values, OUTBOX_CHANNEL],
-  );
+  // Named: parsed and planned once per connection. Planned afresh, each batch's envelopes were copied
+  // into the plan as a constant several times over (docs/BENCHMARKS.md, stop 18).
+  await tx.query({
+    name: `bus.outbox-append${announced ? '' : '-notify'}${headersOf ? '-headers' : ''}`,
+    text: `WITH appended AS (${insert.sql}) SELECT ${announced ? '1' : `pg_notify($${insert.values.length + 1}, $1)`}`,
+    values: announced ? insert.values : [...insert.values, OUTBOX_CHANNEL],
+  });
 }
 
 /**
@@ -262,6 +265,8 @@ async function readAfter<Row extends RowPlace>(
   cursor: OutboxCursor,
   limit: number,
   columns: (params: unknown[]) => string,
+  /** A statement name, when the text is always the same for it. */
+  name?: string,
 ): Promise<Row[]> {
   const params: unknown[] = [
     topics?.length === 1 ? topics[0] : topics,
@@ -271,16 +276,14 @@ async function readAfter<Row extends RowPlace>(
   ];
   const more = columns(params);
   // The text aliases differ from the column names: ORDER BY a bare name would sort the text alias.
-  const result = await db.query<Row>(
-    `SELECT txid::text AS txid_text, position::text AS position_text, topic, partition_key, event_id, headers, ${more}
+  const text = `SELECT txid::text AS txid_text, position::text AS position_text, topic, partition_key, event_id, headers, ${more}
        FROM bus.outbox
       WHERE ${topicFilter(topics)}
         AND (txid, position) > ($2::text::xid8, $3::bigint)
         AND txid < pg_snapshot_xmin(pg_current_snapshot())
       ORDER BY txid, position
-      LIMIT $4`,
-    params,
-  );
+      LIMIT $4`;
+  const result = await (name ? db.query<Row>({ name, text, values: params }) : db.query<Row>(text, params));
   return result.rows;
 }
 
@@ -362,13 +365,20 @@ export async function readOutboxText(
   attributes: readonly string[],
 ): Promise<OutboxText[]> {
   type Row = RowPlace & { data: string } & Record<`a${number}`, string | null>;
-  const rows = await readAfter<Row>(db, null, cursor, limit, (params) => {
-    const extracted = attributes.map((attribute, index) => {
-      params.push(attribute);
-      return `envelope->>$${params.length}::text AS a${index}`;
-    });
-    return [`COALESCE((envelope->'data')::text, 'null') AS data`, ...extracted].join(', ');
-  });
+  const rows = await readAfter<Row>(
+    db,
+    null,
+    cursor,
+    limit,
+    (params) => {
+      const extracted = attributes.map((attribute, index) => {
+        params.push(attribute);
+        return `envelope->>$${params.length}::text AS a${index}`;
+      });
+      return [`COALESCE((envelope->'data')::text, 'null') AS data`, ...extracted].join(', ');
+    },
+    `bus.relay-read-${attributes.length}`,
+  );
   return rows.map((row) => ({
     cursor: cursorOf(row),
     topic: row.topic,

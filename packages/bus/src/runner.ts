@@ -306,12 +306,13 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
         // One statement marks the whole batch processed; what it reports as new is what gets handled.
         fresh = new Set(
           (
-            await tx.query<{ event_id: string }>(
-              `INSERT INTO bus.processed_events (consumer_group, event_id)
-               SELECT $1, id FROM unnest($2::uuid[]) AS id
-               ON CONFLICT DO NOTHING RETURNING event_id`,
-              [group, inspected.map((inspection) => inspection.event.id)],
-            )
+            await tx.query<{ event_id: string }>({
+              name: 'bus.mark-processed',
+              text: `INSERT INTO bus.processed_events (consumer_group, event_id)
+                     SELECT $1, id FROM unnest($2::uuid[]) AS id
+                     ON CONFLICT DO NOTHING RETURNING event_id`,
+              values: [group, inspected.map((inspection) => inspection.event.id)],
+            })
           ).rows.map((row) => row.event_id),
         );
       }
