@@ -48,21 +48,17 @@ export function outboxInsert(
   firstParameter: number,
   headersOf?: (event: CloudEvent) => Record<string, string>,
 ): { sql: string; values: unknown[] } {
-  const [t, ids, keys, envelopes, headers] = [0, 1, 2, 3, 4].map((i) => `$${firstParameter + i}`);
-  const values: unknown[] = [
-    topic,
-    events.map((event) => event.id),
-    events.map((event) => event.partitionkey),
-    jsonbArray(events),
-  ];
+  const [t, envelopes, headers] = [0, 1, 2].map((i) => `$${firstParameter + i}`);
+  const values: unknown[] = [topic, jsonbArray(events)];
   if (headersOf) values.push(jsonbArray(events.map(headersOf)));
-  // ROWS FROM zips the lists: the nth id, key, envelope and headers make the nth row.
+  // The id and key columns come from the envelope itself. ROWS FROM zips the two arrays: the nth
+  // envelope and the nth headers make the nth row.
   return {
     sql: `INSERT INTO bus.outbox (topic, event_id, partition_key, envelope, headers)
-          SELECT ${t}::text, id, key, envelope, ${headersOf ? 'headers' : `'{}'::jsonb`}
-            FROM ROWS FROM (unnest(${ids}::uuid[]), unnest(${keys}::text[]), jsonb_array_elements(${envelopes}::jsonb)${
+          SELECT ${t}::text, (envelope->>'id')::uuid, envelope->>'partitionkey', envelope, ${headersOf ? 'headers' : `'{}'::jsonb`}
+            FROM ROWS FROM (jsonb_array_elements(${envelopes}::jsonb)${
               headersOf ? `, jsonb_array_elements(${headers}::jsonb)` : ''
-            }) AS e(id, key, envelope${headersOf ? ', headers' : ''})
+            }) AS e(envelope${headersOf ? ', headers' : ''})
           RETURNING 1`,
     values,
   };
