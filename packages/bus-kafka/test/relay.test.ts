@@ -14,6 +14,7 @@ import {
 import { createPool, migrate, type Pool, systemClock, uuidV7, withTransaction } from '@switchyard/kernel';
 import { createTestDatabase, silentLogger, type TestDatabase } from '@switchyard/testing';
 import { testKafkaBrokers } from '@switchyard/testing/kafka';
+import { createRecorder } from '@switchyard/testing/providers';
 import { createKafkaTransport } from '../src/index.ts';
 
 const log = silentLogger();
@@ -30,8 +31,8 @@ describe('outbox relay on Kafka: the messages on the wire', { timeout: 120_000 }
   let reader: Transport;
   let consumer: TransportConsumer | undefined;
   const namespace = `relay-${randomUUID().slice(0, 8)}.`;
-  const received: TransportMessage[] = [];
-  let arrived: () => void = () => {};
+  const received = createRecorder<TransportMessage>('relayed message');
+  const withId = (id: string) => (message: TransportMessage) => message.headers.ce_id === id;
 
   before(async () => {
     const brokers = await testKafkaBrokers();
@@ -56,10 +57,7 @@ describe('outbox relay on Kafka: the messages on the wire', { timeout: 120_000 }
     consumer = await reader.consume(
       `${namespace}plain-reader`,
       [`${namespace}${TOPIC}`],
-      async (message) => {
-        received.push(message);
-        arrived();
-      },
+      async (message) => received.push(message),
       { concurrency: 1 },
     );
   });
@@ -72,18 +70,6 @@ describe('outbox relay on Kafka: the messages on the wire', { timeout: 120_000 }
     await database?.drop();
   });
 
-  async function receive(count: number): Promise<TransportMessage[]> {
-    const deadline = Date.now() + 60_000;
-    while (received.length < count) {
-      if (Date.now() > deadline) throw new Error(`${received.length} of ${count} messages arrived`);
-      await new Promise<void>((resolve) => {
-        arrived = resolve;
-        setTimeout(resolve, 1000);
-      });
-    }
-    return received.splice(0, count);
-  }
-
   it('sends the data as the value and each attribute the envelope has as a ce_ header', async () => {
     const data = { title: 'Ship it', tags: ['a', 'b'], done: false, points: 3.5, note: 'é "quoted"' };
     const event = createEvent(
@@ -92,8 +78,7 @@ describe('outbox relay on Kafka: the messages on the wire', { timeout: 120_000 }
       { clock: systemClock, ids: uuidV7, source: '/switchyard/tasks' },
     );
     await withTransaction(pool, (tx) => appendToOutbox(tx, TOPIC, [event], () => ({ 'x-tenant': 'acme' })));
-    const [message] = await receive(1);
-    assert.ok(message);
+    const message = await received.waitFor(withId(event.id), { timeoutMs: 60_000 });
     assert.equal(message.key, 'user-7', 'the partition key is the Kafka key');
     assert.deepEqual(JSON.parse(message.value.toString('utf8')), data, 'the value is the data, as JSON');
     assert.deepEqual(message.headers, {
@@ -119,8 +104,7 @@ describe('outbox relay on Kafka: the messages on the wire', { timeout: 120_000 }
        VALUES ($1, $2::uuid, 'k', jsonb_build_object('id', $3::text, 'type', 'odd.event', 'subject', 42, 'traceparent', NULL), '{}')`,
       [TOPIC, id, id],
     );
-    const [message] = await receive(1);
-    assert.ok(message);
+    const message = await received.waitFor(withId(id), { timeoutMs: 60_000 });
     assert.equal(message.value.toString('utf8'), 'null');
     assert.deepEqual(message.headers, {
       'switchyard-outbox-id': id,
@@ -141,7 +125,9 @@ describe('outbox relay on Kafka: the messages on the wire', { timeout: 120_000 }
       ),
     );
     await withTransaction(pool, (tx) => appendToOutbox(tx, TOPIC, events));
-    const messages = await receive(values.length);
+    await received.waitFor(withId(events.at(-1)?.id ?? ''), { timeoutMs: 60_000 });
+    const ids = new Set(events.map((event) => event.id));
+    const messages = received.items.filter((message) => ids.has(message.headers.ce_id ?? ''));
     assert.deepEqual(
       messages.map((message) => JSON.parse(message.value.toString('utf8'))),
       values,
