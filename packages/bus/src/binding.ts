@@ -8,7 +8,8 @@ import type { TransportMessage } from './transport.ts';
  * know nothing of CloudEvents (source D's clients, say) read the plain data they expect.
  */
 const PREFIX = 'ce_';
-const ATTRIBUTES = [
+/** The attributes that travel as `ce_` headers; the relay reads them (`readOutboxText`) in this order. */
+export const BROKER_ATTRIBUTES = [
   'specversion',
   'id',
   'type',
@@ -21,15 +22,12 @@ const ATTRIBUTES = [
   'traceparent',
 ] as const;
 
-/** The envelope attributes `toBrokerMessage` needs from the outbox (`readOutboxText`), in its order. */
-export const BROKER_ATTRIBUTES: readonly string[] = ATTRIBUTES;
-
 /** The message for an outbox row read with `readOutboxText(…, BROKER_ATTRIBUTES)`. */
 export function toBrokerMessage(record: OutboxText, topic: string): TransportMessage {
   const headers: Record<string, string> = { ...record.headers, [OUTBOX_ID_HEADER]: record.eventId };
-  for (let index = 0; index < ATTRIBUTES.length; index += 1) {
+  for (let index = 0; index < BROKER_ATTRIBUTES.length; index += 1) {
     const value = record.attributes[index];
-    if (value !== null && value !== undefined) headers[`${PREFIX}${ATTRIBUTES[index]}`] = value;
+    if (value !== null && value !== undefined) headers[`${PREFIX}${BROKER_ATTRIBUTES[index]}`] = value;
   }
   headers['content-type'] = 'application/json';
   return { topic, key: record.key, value: Buffer.from(record.data), headers };
@@ -53,7 +51,7 @@ export function envelopeOf(
   }
   if (!headers || headers[`${PREFIX}id`] === undefined) return { envelope: parsed };
   const envelope: Record<string, unknown> = { datacontenttype: 'application/json', data: parsed };
-  for (const attribute of ATTRIBUTES) {
+  for (const attribute of BROKER_ATTRIBUTES) {
     const header = headers[`${PREFIX}${attribute}`];
     if (header !== undefined) envelope[attribute] = header;
   }
