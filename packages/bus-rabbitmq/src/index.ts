@@ -42,6 +42,11 @@
  * - Consumers ack manually, after the handler resolved, with prefetch `options.prefetch ?? 2 × concurrency`.
  *   Up to `concurrency` handlers run at once; messages with one key run one after another in delivery order
  *   (createKeyedQueue).
+ * - With a batch handler (the bus passes one) a consumer hands over runs instead: the deliveries it has in
+ *   hand, up to RUN_MAX_MESSAGES, one run at a time, so the bus records each run in one transaction.
+ *   Deliveries that arrive meanwhile make the next run; prefetch is then at least 2 × RUN_MAX_MESSAGES,
+ *   so the next run is waiting when one ends. A run resolved is acked message by message (a `dead_lettered`
+ *   outcome nacked, as below); a run rejected rewinds, as a rejected handler does.
  * - A message the handler reports as `dead_lettered` (the runner gave up on it and recorded it in
  *   `bus.dead_letters`) is rejected without requeue (basic.nack, requeue=false) instead of acked: a queue
  *   with a dead-letter exchange (`email.queue`, `push.queue` → `notifications.dlx` → `failed.queue`) moves
@@ -68,7 +73,9 @@
 import {
   type ConsumeOptions,
   createKeyedQueue,
+  type Outcome,
   type Transport,
+  type TransportBatchHandler,
   type TransportConsumer,
   type TransportHandler,
   type TransportMessage,
@@ -93,6 +100,11 @@ export const KEY_HEADER = 'x-switchyard-key';
 export const TOPIC_HEADER = 'x-switchyard-topic';
 
 const MAX_RECONNECT_DELAY_MS = 30_000;
+/**
+ * Most messages in one run for a batch handler: as many as a PostgreSQL bus pass takes, so a run's
+ * transaction (with a delivery worker's sends in it) stays as short as a pass's.
+ */
+export const RUN_MAX_MESSAGES = 100;
 const MAX_ROUTING_KEY_BYTES = 255;
 
 /**
@@ -149,7 +161,10 @@ export interface RabbitTransportOptions {
    * `{ 'delivery-email': 'email.queue' }`. None by default.
    */
   groupQueues?: Record<string, string>;
-  /** Unacked messages per consumer; default 2 × the consumer's concurrency. */
+  /**
+   * Unacked messages per consumer; default 2 × the consumer's concurrency, and at least
+   * 2 × RUN_MAX_MESSAGES for a consumer with a batch handler.
+   */
   prefetch?: number;
   /** First reconnect delay; doubles per failed attempt up to 30 s. Default 1000. */
   reconnectDelayMs?: number;
@@ -456,7 +471,11 @@ export function createRabbitTransport(options: RabbitTransportOptions): RabbitTr
     consumeOptions: ConsumeOptions,
   ): GroupConsumer {
     const queue = createKeyedQueue(consumeOptions.concurrency);
-    const prefetch = Math.max(1, options.prefetch ?? consumeOptions.concurrency * 2);
+    const batchHandler = consumeOptions.batchHandler;
+    const prefetch = Math.max(
+      1,
+      options.prefetch ?? Math.max(consumeOptions.concurrency * 2, batchHandler ? 2 * RUN_MAX_MESSAGES : 0),
+    );
     const routedQueue = Object.hasOwn(groupQueues, group) ? groupQueues[group] : undefined;
     const queueName = routedQueue ?? group;
     // A message put in a routed queue from outside (without the topic header) belongs to the topic of the
@@ -476,6 +495,10 @@ export function createRabbitTransport(options: RabbitTransportOptions): RabbitTr
       channel: Channel;
       tag: string | null;
       open: boolean;
+      /** Batch mode: deliveries not yet in a run, in delivery order. */
+      pending: { delivery: ConsumeMessage; message: TransportMessage }[];
+      /** Batch mode: the loop handing runs over, while there is one. */
+      running: Promise<void> | null;
     }
 
     let session: Session | null = null;
@@ -521,12 +544,17 @@ export function createRabbitTransport(options: RabbitTransportOptions): RabbitTr
         return;
       }
       const message = toTransportMessage(delivery, defaultTopic);
+      if (batchHandler) {
+        current.pending.push({ delivery, message });
+        current.running ??= handOverRuns(current, batchHandler);
+        return;
+      }
       const handled = queue.schedule(message.key, async () => {
         // Not started: left unacked, RabbitMQ delivers it again once this channel is closed.
         if (halted || session !== current || !current.open) return;
-        let outcome: Awaited<ReturnType<TransportHandler>>;
+        let outcome: Outcome | undefined;
         try {
-          outcome = await handler(message);
+          outcome = (await handler(message)) ?? undefined;
         } catch (error) {
           clog.warn(
             { err: error, topic: message.topic, key: message.key },
@@ -535,15 +563,54 @@ export function createRabbitTransport(options: RabbitTransportOptions): RabbitTr
           rewind(current);
           return;
         }
-        if (!current.open) return; // the connection went: RabbitMQ redelivers it
-        try {
-          if (outcome === 'dead_lettered') current.channel.nack(delivery, false, false);
-          else current.channel.ack(delivery);
-        } catch (error) {
-          clog.debug({ err: error }, 'ack failed (channel closing); message will be redelivered');
-        }
+        settle(current, delivery, outcome);
       });
       handled.catch((error: unknown) => clog.error({ err: error }, 'delivery task failed'));
+    }
+
+    /** Acks (or, when dead-lettered, rejects) a delivery the handler is done with. */
+    function settle(current: Session, delivery: ConsumeMessage, outcome: Outcome | undefined) {
+      if (!current.open) return; // the connection went: RabbitMQ redelivers it
+      try {
+        if (outcome === 'dead_lettered') current.channel.nack(delivery, false, false);
+        else current.channel.ack(delivery);
+      } catch (error) {
+        clog.debug({ err: error }, 'ack failed (channel closing); message will be redelivered');
+      }
+    }
+
+    /**
+     * Hands the session's pending deliveries to `handleRun` a run at a time until none are left. What is
+     * still pending when the consumer halts or the session ends stays unacked: RabbitMQ delivers it again
+     * once the channel is closed.
+     */
+    async function handOverRuns(current: Session, handleRun: TransportBatchHandler): Promise<void> {
+      try {
+        // The first run takes every delivery of this turn of the event loop, not only the one that woke it.
+        await new Promise(setImmediate);
+        while (current.pending.length > 0) {
+          if (halted || session !== current || !current.open) return;
+          const run = current.pending.splice(0, RUN_MAX_MESSAGES);
+          let outcomes: readonly Outcome[] | undefined;
+          try {
+            outcomes = (await handleRun(run.map((entry) => entry.message))) ?? undefined;
+          } catch (error) {
+            clog.warn({ err: error, messages: run.length }, 'batch handler rejected; will redeliver');
+            rewind(current);
+            return;
+          }
+          run.forEach((entry, index) => {
+            settle(current, entry.delivery, outcomes?.[index]);
+          });
+        }
+      } finally {
+        current.running = null;
+      }
+    }
+
+    /** Until the handlers (or the run) under way for `current` have finished. */
+    function idle(current: Session | null): Promise<unknown> {
+      return Promise.all([queue.idle(), current?.running]);
     }
 
     function rewind(current: Session) {
@@ -555,7 +622,7 @@ export function createRabbitTransport(options: RabbitTransportOptions): RabbitTr
       void (async () => {
         try {
           await cancel(current);
-          await Promise.all([queue.idle(), delay(retryDelayMs)]);
+          await Promise.all([idle(current), delay(retryDelayMs)]);
           await closeSession(current);
         } finally {
           rewinding = false;
@@ -567,7 +634,7 @@ export function createRabbitTransport(options: RabbitTransportOptions): RabbitTr
 
     async function subscribe(on: ChannelModel): Promise<void> {
       const channel = await on.createChannel();
-      const current: Session = { channel, tag: null, open: true };
+      const current: Session = { channel, tag: null, open: true, pending: [], running: null };
       channel.on('error', (error: Error) => clog.warn({ err: error }, 'consumer channel error'));
       channel.on('close', () => {
         const wasOpen = current.open;
@@ -627,8 +694,8 @@ export function createRabbitTransport(options: RabbitTransportOptions): RabbitTr
             await attaching?.catch(() => {});
             const current = session;
             if (current) await cancel(current);
-            // Handlers already running finish and ack; the rest stay unacked.
-            await queue.idle();
+            // Handlers (or the run) already under way finish and ack; the rest stay unacked.
+            await idle(current);
             if (current) await closeSession(current);
             consumers.delete(consumer);
             clog.debug('consumer stopped');

@@ -19,7 +19,7 @@ busContract('rabbitmq', async () => {
   return {
     pool,
     sharesLoad: true,
-    deliversBatches: false,
+    deliversBatches: true,
     childEnv: { BUS: 'rabbitmq', DATABASE_URL: database.url, AMQP_URL: vhost.url },
     createBus: () =>
       createBrokerBus({

@@ -17,6 +17,7 @@ import {
   type RabbitStatus,
   type RabbitTransport,
   type RabbitTransportOptions,
+  RUN_MAX_MESSAGES,
 } from '@switchyard/bus-rabbitmq';
 import { silentLogger } from '@switchyard/testing';
 import { closeConnections, createTestVhost, type TestVhost } from '@switchyard/testing/rabbitmq';
@@ -412,6 +413,104 @@ describe('RabbitMQ transport', () => {
     assert.deepEqual([...firstHandled, ...secondHandled].sort(), sent.map(idOf).sort());
     const check = await (await rawConnection()).createChannel();
     assert.equal((await check.checkQueue('handover-group')).messageCount, 0, 'everything acked');
+    await check.close();
+  });
+
+  it("hands a batch handler runs in delivery order, a rejected run's messages first again, then acks them", async () => {
+    const rabbit = transport({ retryDelayMs: 100 });
+    await rabbit.connect(['runs']);
+    const runs: number[][] = [];
+    const got: number[] = [];
+    let rejected = false;
+    const watch = progress();
+    const consumer = await rabbit.consume(
+      'runs-group',
+      ['runs'],
+      async () => {
+        throw new Error('a consumer with a batch handler takes no message alone');
+      },
+      {
+        concurrency: 4,
+        batchHandler: async (messages) => {
+          runs.push(messages.map(numberOf));
+          if (!rejected) {
+            rejected = true;
+            throw new Error('database down');
+          }
+          await nextTick();
+          got.push(...messages.map(numberOf));
+          watch.poke();
+        },
+      },
+    );
+    const total = 2 * RUN_MAX_MESSAGES + 50;
+    await rabbit.publish(Array.from({ length: total }, (_, n) => message('runs', `k${n % 5}`, n)));
+    await watch.until(() => got.length >= total, `all ${total}`);
+    await consumer.stop();
+
+    // The rejected run's messages came again, first (in runs of whatever had arrived); every message
+    // arrived once, in delivery order.
+    assert.deepEqual(runs.slice(1).flat().slice(0, runs[0]?.length), runs[0]);
+    assert.deepEqual(
+      got,
+      Array.from({ length: total }, (_, n) => n),
+    );
+    assert.ok(
+      runs.every((run) => run.length >= 1 && run.length <= RUN_MAX_MESSAGES),
+      `run sizes ${runs.map((run) => run.length)}`,
+    );
+    assert.ok(
+      runs.some((run) => run.length > 1),
+      'a run carries more than one message',
+    );
+    const check = await (await rawConnection()).createChannel();
+    assert.equal((await check.checkQueue('runs-group')).messageCount, 0, 'everything acked');
+    await check.close();
+  });
+
+  it('stop() lets the run under way finish and ack; the next consumer gets what was not in it', async () => {
+    const first = transport();
+    await first.connect(['run-handover']);
+    const total = 150;
+    const sent = Array.from({ length: total }, (_, n) => message('run-handover', `k${n % 7}`, n));
+    const firstRuns: string[][] = [];
+    let releaseGate = () => {};
+    const gate = new Promise<void>((resolve) => {
+      releaseGate = resolve;
+    });
+    const watch = progress();
+    const consumer = await first.consume('run-handover-group', ['run-handover'], async () => {}, {
+      concurrency: 2,
+      batchHandler: async (messages) => {
+        firstRuns.push(messages.map(idOf));
+        watch.poke();
+        await gate;
+      },
+    });
+    await first.publish(sent);
+    await watch.until(() => firstRuns.length === 1, 'a run in the handler');
+    const stopping = consumer.stop();
+    releaseGate();
+    await stopping;
+    assert.equal(firstRuns.length, 1, 'no run started after stop()');
+
+    const second = transport();
+    await second.connect(['run-handover']);
+    const secondHandled: string[] = [];
+    const next = await second.consume('run-handover-group', ['run-handover'], async () => {}, {
+      concurrency: 2,
+      batchHandler: async (messages) => {
+        secondHandled.push(...messages.map(idOf));
+        watch.poke();
+      },
+    });
+    const firstCount = firstRuns[0]?.length ?? 0;
+    await watch.until(() => secondHandled.length >= total - firstCount, 'the rest');
+    await next.stop();
+    assert.equal(secondHandled.length, total - firstCount, 'nothing of the finished run came again');
+    assert.deepEqual([...(firstRuns[0] ?? []), ...secondHandled], sent.map(idOf), 'each once, in order');
+    const check = await (await rawConnection()).createChannel();
+    assert.equal((await check.checkQueue('run-handover-group')).messageCount, 0, 'everything acked');
     await check.close();
   });
 

@@ -285,6 +285,48 @@ describe('RabbitMQ transport: routed queues', () => {
     assert.equal((await inspect.checkQueue(names.email)).messageCount, 0);
   });
 
+  it('rejects what a run came back dead-lettered, acks the rest of the run', async () => {
+    const { inspect, names, route } = await declareTopology('run-dead');
+    const rabbit = transport({ routes: [route('run-topic')], groupQueues: { 'run-email': names.email } });
+    await rabbit.connect(['run-topic']);
+    const runs: string[][] = [];
+    const watch = progress();
+    const consumer = await rabbit.consume('run-email', ['run-topic'], async () => 'handled' as const, {
+      concurrency: 1,
+      batchHandler: async (messages) => {
+        runs.push(messages.map(idOf));
+        watch.poke();
+        return messages.map((m) => (idOf(m).endsWith('-bad') ? 'dead_lettered' : 'handled'));
+      },
+    });
+    const failed: ConsumeMessage[] = [];
+    await inspect.consume(names.failed, (m) => {
+      if (!m) return;
+      failed.push(m);
+      inspect.ack(m);
+      watch.poke();
+    });
+    await rabbit.publish([
+      work('run-topic', 'ada', 'r-ok', 'email'),
+      work('run-topic', 'ada', 'r1-bad', 'email'),
+      work('run-topic', 'bob', 'r-after', 'email'),
+      work('run-topic', 'bob', 'r2-bad', 'email'),
+    ]);
+    await watch.until(
+      () => failed.length === 2 && runs.flat().length >= 4,
+      'both dead letters in the failed queue',
+    );
+    await consumer.stop();
+
+    assert.deepEqual(runs.flat(), ['r-ok', 'r1-bad', 'r-after', 'r2-bad'], 'each once, in order');
+    assert.deepEqual(
+      failed.map((m) => m.properties.headers?.ce_id),
+      ['r1-bad', 'r2-bad'],
+    );
+    assert.equal(failed[0]?.properties.headers?.['x-death']?.[0]?.reason, 'rejected');
+    assert.equal((await inspect.checkQueue(names.email)).messageCount, 0, 'the others acked');
+  });
+
   it("rejects dead letters of an ordinary group queue too: without a dead-letter exchange they're gone", async () => {
     const rabbit = transport();
     await rabbit.connect(['plain-topic']);

@@ -17,6 +17,7 @@ import {
   BatchFailure,
   type ConsumerRunner,
   createConsumerRunner,
+  type Outcome,
   type RawMessage,
   RunnerStoppingError,
 } from './runner.ts';
@@ -44,22 +45,23 @@ export interface BrokerBusOptions {
 }
 
 /**
- * A run of messages from the broker (one Kafka fetch of a partition), as the PostgreSQL bus takes a pass:
- * marked processed and handled in one transaction; if anything in it needs a retry or a dead letter, the
- * transaction is undone and the runner takes the messages one by one, each in its own, in order per key.
+ * A run of messages from the broker (one Kafka fetch of a partition, the deliveries a RabbitMQ consumer
+ * has in hand), as the PostgreSQL bus takes a pass: marked processed and handled in one transaction; if
+ * anything in it needs a retry or a dead letter, the transaction is undone and the runner takes the
+ * messages one by one, each in its own, in order per key. Returns their outcomes in that case.
  */
 async function handleRun(
   deps: { pool: Pool; clock: Clock },
   runner: ConsumerRunner,
   messages: RawMessage[],
-): Promise<void> {
+): Promise<Outcome[] | undefined> {
   try {
     await withTransaction(deps.pool, (tx) => runner.handleBatchInTransaction(tx, messages));
     runner.onSettled?.();
-    return;
+    return undefined;
   } catch (error) {
     if (!(error instanceof BatchFailure)) throw error;
-    await runner.handleEach(messages, error, deps.clock());
+    return runner.handleEach(messages, error, deps.clock());
   }
 }
 

@@ -27,7 +27,7 @@ export interface BusContractHarness {
   createBus(): Bus;
   /** Whether two consumers of one group both get work (not so for the PostgreSQL log: one at a time). */
   sharesLoad: boolean;
-  /** Whether it hands a subscription's batch handler runs of events (PostgreSQL passes, Kafka fetches). */
+  /** Whether it hands a subscription's batch handler runs of events (PostgreSQL passes, Kafka fetches, RabbitMQ deliveries in hand). */
   deliversBatches: boolean;
   /** Environment for `packages/testing/src/consumer-process.ts` to run this bus in a child process. */
   childEnv: Record<string, string>;

@@ -117,9 +117,10 @@ export interface ConsumerRunner {
   /**
    * After a failed batch: `handle` for each message, a few at once (up to the subscription's concurrency,
    * at most MAX_SIDE_BY_SIDE_RETRIES) and in order per key, so one key's retry waits hold up no other
-   * key. Resolves when all are dealt with; rejects (after all have settled) with the first rejection.
+   * key. Resolves with each message's outcome, in order, when all are dealt with; rejects (after all have
+   * settled) with the first rejection.
    */
-  handleEach(messages: RawMessage[], failure: BatchFailure, failedAt: Date): Promise<void>;
+  handleEach(messages: RawMessage[], failure: BatchFailure, failedAt: Date): Promise<Outcome[]>;
   /** Aborts retry waits; messages in hand are left unacknowledged for redelivery. */
   stop(): void;
   /** Called after each message is dealt with (for drain). */
@@ -285,8 +286,12 @@ export function createConsumerRunner(subscription: Subscription, deps: ConsumerR
           ),
         ),
       );
-      const rejected = settled.find((result) => result.status === 'rejected');
-      if (rejected) throw rejected.reason;
+      const outcomes: Outcome[] = [];
+      for (const result of settled) {
+        if (result.status === 'rejected') throw result.reason;
+        outcomes.push(result.value);
+      }
+      return outcomes;
     },
 
     async handleBatchInTransaction(tx, events) {

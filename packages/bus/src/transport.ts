@@ -41,10 +41,14 @@ export interface EventSelector {
 }
 
 /**
- * Called with a run of messages of one partition, in order. Resolving acknowledges them all; rejecting
- * means none of them could be recorded: the adapter delivers the same run again later.
+ * Called with a run of messages (of one partition, in order). Resolving acknowledges them all; rejecting
+ * means none of them could be recorded: the adapter delivers the same run again later. It may resolve
+ * with each message's outcome, in the run's order, as `TransportHandler` does for one: a broker with
+ * dead-letter routing of its own takes the `dead_lettered` ones there. Resolving with nothing means
+ * every message was handled (or was a duplicate).
  */
-export type TransportBatchHandler = (messages: TransportMessage[]) => Promise<void>;
+// biome-ignore lint/suspicious/noConfusingVoidType: a batch handler that only handles returns Promise<void>
+export type TransportBatchHandler = (messages: TransportMessage[]) => Promise<void | readonly Outcome[]>;
 
 export interface ConsumeOptions {
   /**
@@ -53,8 +57,9 @@ export interface ConsumeOptions {
    */
   concurrency: number;
   /**
-   * Optional. An adapter that receives messages in runs (a Kafka fetch) may hand each run to this instead
-   * of passing its messages to the handler one by one, so the consumer can record them in one transaction.
+   * Optional. An adapter that receives messages in runs (a Kafka fetch, the deliveries a RabbitMQ
+   * consumer has in hand) may hand each run to this instead of passing its messages to the handler one
+   * by one, so the consumer can record them in one transaction.
    */
   batchHandler?: TransportBatchHandler;
 }
