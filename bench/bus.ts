@@ -56,7 +56,7 @@ type Adapter = (typeof ADAPTERS)[number];
 
 const GROUP = 'bench-consumer';
 /** The settings apps/server/src/server.ts gives each bus. */
-const POSTGRES_BATCH_SIZE = 100;
+const POSTGRES_BATCH_SIZE = 500;
 const RELAY_BATCH_SIZE = 500;
 const POLL_INTERVAL_MS = 500;
 /** Each thread's pool (the server's request thread keeps one of 20). */

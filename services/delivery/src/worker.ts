@@ -33,9 +33,10 @@ const MAX_ATTEMPTS = DELIVERY_RETRY.retryDelaysMs.length + 1;
  */
 const SENDS_PER_BATCH_AT_ONCE = 128;
 /**
- * Handlers at once where a transport hands over one message at a time (RabbitMQ) or one run per
- * partition (Kafka). Each holds a transaction's connection while it sends and takes a second for the
- * ledger, so this is bounded by the pool (20), which the API and the other groups share.
+ * Handlers at once where the bus hands events over one at a time (those of a failed batch, retried one
+ * by one) and Kafka partitions whose runs are handled at once. Each holds a transaction's connection
+ * while it sends and takes a second for the ledger, so this is bounded by the pool (20), which the API
+ * and the other groups share.
  */
 const HANDLERS_AT_ONCE = 8;
 
