@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createPool, migrate, type Pool, type PoolClient, type Queryable } from '@switchyard/kernel';
+import { createPool, migrate, type Pool, type PoolClient } from '@switchyard/kernel';
 import { createTestDatabase, silentLogger, type TestDatabase } from '@switchyard/testing';
 import { busMigrations, OUTBOX_START, type OutboxSelection, readOutboxSelecting } from '../src/index.ts';
-
-interface PlanNode {
-  'Node Type': string;
-  'Index Name'?: string;
-  'Actual Rows'?: number;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
+import { explaining, nodes } from './fixtures/plans.ts';
 
 const TOPIC = 'plan-topic';
 const BACKLOG = 20_000;
@@ -67,24 +57,12 @@ describe('readOutboxSelecting: the consumer read of the PostgreSQL bus', () => {
       );
       assert.equal(stats.rows[0]?.analyzed, false, 'the outbox must not have statistics for this test');
       const plan = await inTransaction(async (client) => {
-        let explained: PlanNode | undefined;
-        // Sends the read under EXPLAIN with its parameters, and everything else (the planner settings)
-        // as it is, on the same connection.
-        const explaining: Queryable = {
-          async query(text: string, params?: unknown[]) {
-            if (!text.includes('FROM bus.outbox')) return client.query(text, params);
-            const result = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
-              `EXPLAIN (ANALYZE, FORMAT JSON) ${text}`,
-              params,
-            );
-            explained = result.rows[0]?.['QUERY PLAN'][0]?.Plan;
-            return { rows: [], rowCount: 0 };
-          },
-        } as unknown as Queryable;
-        await readOutboxSelecting(explaining, [TOPIC], OUTBOX_START, LIMIT, selection);
+        // The read under EXPLAIN; the planner settings around it go to the same connection as they are.
+        const explained = explaining(client, (text) => text.includes('FROM bus.outbox'));
+        await readOutboxSelecting(explained.db, [TOPIC], OUTBOX_START, LIMIT, selection);
         const setting = await client.query<{ enable_bitmapscan: string }>('SHOW enable_bitmapscan');
         assert.equal(setting.rows[0]?.enable_bitmapscan, 'on', 'the rest of the transaction plans as usual');
-        return explained;
+        return explained.plan();
       });
       assert.ok(plan, 'no plan');
       const all = nodes(plan);

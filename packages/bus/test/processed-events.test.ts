@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createPool, migrate, type Pool, type Queryable } from '@switchyard/kernel';
+import { createPool, migrate, type Pool } from '@switchyard/kernel';
 import { createTestDatabase, silentLogger, type TestDatabase } from '@switchyard/testing';
 import { busMigrations, processedAmong } from '../src/index.ts';
-
-interface PlanNode {
-  'Node Type': string;
-  'Index Cond'?: string;
-  'Rows Removed by Filter'?: number;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
+import { explaining, nodes } from './fixtures/plans.ts';
 
 describe('processedAmong: which events a group has handled', () => {
   let database: TestDatabase;
@@ -56,19 +46,10 @@ describe('processedAmong: which events a group has handled', () => {
          FROM pg_stat_user_tables WHERE schemaname = 'bus' AND relname = 'processed_events'`,
     );
     assert.equal(stats.rows[0]?.analyzed, false, 'the table must not have statistics for this test');
-    let plan: PlanNode | undefined;
     // Runs the statement processedAmong sends under EXPLAIN, with the same parameters.
-    const explaining: Queryable = {
-      async query(text: string, params?: unknown[]) {
-        const explained = await pool.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
-          `EXPLAIN (ANALYZE, FORMAT JSON) ${text}`,
-          params,
-        );
-        plan = explained.rows[0]?.['QUERY PLAN'][0]?.Plan;
-        return { rows: [], rowCount: 0 };
-      },
-    } as unknown as Queryable;
-    await processedAmong(explaining, GROUP, [...handled, crypto.randomUUID()]);
+    const explained = explaining(pool, () => true);
+    await processedAmong(explained.db, GROUP, [...handled, crypto.randomUUID()]);
+    const plan = explained.plan();
     assert.ok(plan, 'no plan');
     const all = nodes(plan);
     const probes = all.filter((node) => node['Index Cond']?.includes('event_id'));
