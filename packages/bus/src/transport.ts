@@ -42,10 +42,11 @@ export interface EventSelector {
 
 /**
  * Called with a run of messages (of one partition, in order). Resolving acknowledges them all; rejecting
- * means none of them could be recorded: the adapter delivers the same run again later. It may resolve
- * with each message's outcome, in the run's order, as `TransportHandler` does for one: a broker with
- * dead-letter routing of its own takes the `dead_lettered` ones there. Resolving with nothing means
- * every message was handled (or was a duplicate).
+ * means none of them could be recorded: the adapter delivers them again later, before what came after
+ * them (Kafka as the same run; RabbitMQ in runs of whatever it has in hand then). It may resolve with
+ * each message's outcome, in the run's order, as `TransportHandler` does for one: a broker with
+ * dead-letter routing of its own takes the `dead_lettered` ones there. Resolving with nothing means no
+ * message was dead-lettered.
  */
 // biome-ignore lint/suspicious/noConfusingVoidType: a batch handler that only handles returns Promise<void>
 export type TransportBatchHandler = (messages: TransportMessage[]) => Promise<void | readonly Outcome[]>;
