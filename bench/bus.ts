@@ -946,8 +946,8 @@ async function measureCeilings(options: Options, kafka: BenchKafka): Promise<Cei
 /**
  * Half the events through the Kafka path before the measured run, when the ceiling was measured warm: the
  * broker's produce code is warm by then, but not its fetch path or the decompression of the relay's
- * batches (the broker took 0.42 cores for the first path after a warm ProducerPerformance, 0.25 for a
- * later one at a higher rate).
+ * batches (the broker took 0.42 cores for a path run right after a warm ProducerPerformance, 0.28–0.33
+ * with this warm-up before it).
  */
 async function warmUpKafkaPath(options: Options, kafka: BenchKafka): Promise<PathFigures> {
   const events = Math.max(1, Math.round(options.events / 2));
