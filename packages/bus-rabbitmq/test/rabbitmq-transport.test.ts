@@ -155,6 +155,16 @@ describe('RabbitMQ transport', () => {
     return connection;
   };
 
+  /** Messages waiting (ready, not delivered) in `queue`, seen from outside the transport. */
+  const waitingIn = async (queue: string) => {
+    const check = await (await rawConnection()).createChannel();
+    try {
+      return (await check.checkQueue(queue)).messageCount;
+    } finally {
+      await check.close();
+    }
+  };
+
   before(async () => {
     vhost = await createTestVhost('rabbit_transport');
   });
@@ -274,9 +284,7 @@ describe('RabbitMQ transport', () => {
     const all = [...(handled[0] ?? []), ...(handled[1] ?? [])];
     assert.equal(all.length, 40, 'nothing handled twice');
     assert.deepEqual(all.sort(), sent.map(idOf).sort());
-    const check = await (await rawConnection()).createChannel();
-    assert.equal((await check.checkQueue('shared-group')).messageCount, 0, 'everything acked');
-    await check.close();
+    assert.equal(await waitingIn('shared-group'), 0, 'everything acked');
   });
 
   it('keeps per-key order with concurrency 4 over many keys', async () => {
@@ -411,9 +419,7 @@ describe('RabbitMQ transport', () => {
     await next.stop();
     assert.equal(secondHandled.length, 8);
     assert.deepEqual([...firstHandled, ...secondHandled].sort(), sent.map(idOf).sort());
-    const check = await (await rawConnection()).createChannel();
-    assert.equal((await check.checkQueue('handover-group')).messageCount, 0, 'everything acked');
-    await check.close();
+    assert.equal(await waitingIn('handover-group'), 0, 'everything acked');
   });
 
   it("hands a batch handler runs in delivery order, a rejected run's messages first again, then acks them", async () => {
@@ -463,9 +469,7 @@ describe('RabbitMQ transport', () => {
       runs.some((run) => run.length > 1),
       'a run carries more than one message',
     );
-    const check = await (await rawConnection()).createChannel();
-    assert.equal((await check.checkQueue('runs-group')).messageCount, 0, 'everything acked');
-    await check.close();
+    assert.equal(await waitingIn('runs-group'), 0, 'everything acked');
   });
 
   it('stop() lets the run under way finish and ack; the next consumer gets what was not in it', async () => {
@@ -509,9 +513,7 @@ describe('RabbitMQ transport', () => {
     await next.stop();
     assert.equal(secondHandled.length, total - firstCount, 'nothing of the finished run came again');
     assert.deepEqual([...(firstRuns[0] ?? []), ...secondHandled], sent.map(idOf), 'each once, in order');
-    const check = await (await rawConnection()).createChannel();
-    assert.equal((await check.checkQueue('run-handover-group')).messageCount, 0, 'everything acked');
-    await check.close();
+    assert.equal(await waitingIn('run-handover-group'), 0, 'everything acked');
   });
 
   it('survives cut connections: reconnects, loses nothing confirmed, redelivers nothing acked', async () => {
