@@ -40,10 +40,12 @@ export function statusCache(deps: Pick<ServiceDeps, 'db' | 'cache' | 'log'>) {
   async function load(requestId: string): Promise<StatusView | undefined> {
     const request = await findRequest(deps.db, requestId);
     if (!request) return undefined;
-    const [deliveries, attempts] = await Promise.all([
-      listDeliveries(deps.db, requestId),
-      listAttempts(deps.db, requestId),
-    ]);
+    // Deliveries first, then their attempts, not side by side: a report writes a delivery's status and
+    // its attempt in one statement (recordAttempts), so attempts read afterwards hold every attempt the
+    // statuses reflect. Read side by side, on two connections, a report committing between the two reads
+    // showed a final `failed` without its failing attempt, and that settled view was cached.
+    const deliveries = await listDeliveries(deps.db, requestId);
+    const attempts = await listAttempts(deps.db, requestId);
     return {
       request_id: request.request_id,
       status: requestStatus(request.status, deliveries),
